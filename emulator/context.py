@@ -1,0 +1,35 @@
+"""What a provider knows about the request it serves."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from emulator import clock
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class RequestContext:
+    service: str
+    account: str
+    region: str
+    operation: str = ""
+    request_id: str = field(default_factory=new_request_id)
+    protocol: str = ""
+    received_at: float = field(default_factory=clock.now)
+
+    def arn(self, service: str, resource: str) -> str:
+        """An ARN in this request's partition, region and account."""
+        return f"arn:{partition_for(self.region)}:{service}:{self.region}:{self.account}:{resource}"
+
+
+def partition_for(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"

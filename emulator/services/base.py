@@ -1,0 +1,55 @@
+"""The base of every service provider.
+
+A provider has one method per operation, named after it in snake_case (``PutRecord`` ->
+``put_record``). It takes the request context and the request's members as keyword arguments in
+snake_case, already parsed and validated against the model, and returns a dict keyed exactly by the
+output shape's member names. The dispatch table is built from the model once, so an operation the
+provider lacks answers ``NotImplementedOperation`` (HTTP 501), never a silent success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from emulator import specs
+from emulator.errors import NotImplementedOperation
+
+if TYPE_CHECKING:
+    from emulator.config import Config
+    from emulator.context import RequestContext
+    from emulator.services import Registry
+
+Handler = Callable[..., dict[str, Any] | None]
+
+
+class Provider:
+    service: str = ""
+
+    def __init__(self, config: Config, registry: Registry | None = None) -> None:
+        self.config = config
+        self.registry = registry
+        self.spec = specs.load(self.service)
+        self._handlers: dict[str, Handler | None] = {
+            name: getattr(self, specs.snake_case(name), None) for name in self.spec.operation_names
+        }
+
+    def implemented(self) -> list[str]:
+        return sorted(name for name, handler in self._handlers.items() if handler is not None)
+
+    def dispatch(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        handler = self._handlers.get(operation)
+        if handler is None:
+            raise NotImplementedOperation(self.service, operation)
+        result = handler(ctx, **{specs.snake_case(key): value for key, value in params.items()})
+        return result or {}
+
+    def reset(self) -> None:
+        """Forgets all state. Subclasses reset their stores and stop their background work."""
+
+    def close(self) -> None:
+        """Stops background work at shutdown."""
+        self.reset()
+
+    def health(self) -> str:
+        return "running"
