@@ -1,0 +1,128 @@
+"""The emulator's own API, under ``/_emulator/`` (JSON in, JSON out).
+
+- ``GET  /_emulator/health``: version, each service's state, uptime.
+- ``POST /_emulator/reset[?service=sns]``: forget all state, or one service's.
+- ``GET  /_emulator/clock``: the emulator's time. ``POST /_emulator/clock`` with
+  ``{"advance": seconds}`` or ``{"set": epoch seconds or ISO 8601}`` moves it forward.
+
+And the URLs that users migrating from other local emulators already call in their CI:
+``GET /_localstack/health`` and ``POST /moto-api/reset``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Request, Response
+
+from emulator import clock
+from emulator.protocols.base import iso8601, parse_timestamp
+from emulator.services import SERVICES
+
+if TYPE_CHECKING:
+    from emulator.server import App
+
+PREFIX = "/_emulator/"
+COMPAT_PATHS = ("/_localstack/health", "/moto-api/reset")
+
+
+class Admin:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.routes = {
+            ("GET", "/_emulator/health"): self.health,
+            ("HEAD", "/_emulator/health"): self.health,
+            ("POST", "/_emulator/reset"): self.reset,
+            ("GET", "/_emulator/clock"): self.get_clock,
+            ("POST", "/_emulator/clock"): self.move_clock,
+            ("GET", "/_localstack/health"): self.localstack_health,
+            ("HEAD", "/_localstack/health"): self.localstack_health,
+            ("POST", "/moto-api/reset"): self.moto_reset,
+        }
+
+    def handles(self, path: str) -> bool:
+        return path.startswith(PREFIX) or path in COMPAT_PATHS
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        request = Request(environ)
+        handler = self.routes.get((request.method, request.path.rstrip("/") or "/"))
+        if handler is None:
+            known = {path for _, path in self.routes}
+            if request.path.rstrip("/") in known:
+                response = _json({"error": f"method {request.method} not allowed on {request.path}"}, 405)
+            else:
+                response = _json({"error": f"no admin endpoint {request.path}"}, 404)
+        else:
+            try:
+                response = handler(request)
+            except ValueError as exc:
+                response = _json({"error": str(exc)}, 400)
+        return response(environ, start_response)
+
+    def health(self, request: Request) -> Response:
+        return _json(self.app.health())
+
+    def reset(self, request: Request) -> Response:
+        service = request.args.get("service") or None
+        if service is not None and service not in SERVICES:
+            raise ValueError(f"unknown service {service!r}; known: {', '.join(SERVICES)}")
+        return _json({"reset": self.app.reset(service)})
+
+    def get_clock(self, request: Request) -> Response:
+        return _json(_clock_state())
+
+    def move_clock(self, request: Request) -> Response:
+        body = _json_body(request)
+        advance = body.get("advance", request.args.get("advance"))
+        target = body.get("set", request.args.get("set"))
+        if (advance is None) == (target is None):
+            raise ValueError('give exactly one of "advance" (seconds) or "set" (epoch seconds or ISO 8601)')
+        if advance is not None:
+            try:
+                seconds = float(advance)
+            except (TypeError, ValueError):
+                raise ValueError(f'"advance" must be a number of seconds, not {advance!r}') from None
+            clock.advance(seconds)
+        else:
+            try:
+                moment = parse_timestamp(target)
+            except (TypeError, ValueError, OverflowError, OSError):
+                raise ValueError(f'"set" must be epoch seconds or ISO 8601, not {target!r}') from None
+            clock.set_time(moment.timestamp())
+        return _json(_clock_state())
+
+    def localstack_health(self, request: Request) -> Response:
+        services = {
+            name: ("running" if state == "running" else "available")
+            for name, state in self.app.health()["services"].items()
+        }
+        return _json({"services": services, "edition": "community", "version": self.app.health()["version"]})
+
+    def moto_reset(self, request: Request) -> Response:
+        self.app.reset()
+        return _json({"status": "ok"})
+
+
+def _clock_state() -> dict[str, Any]:
+    now = clock.now()
+    return {"now": now, "iso": iso8601(datetime.fromtimestamp(now, tz=timezone.utc)), "offset": clock.offset()}
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise ValueError("the body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object")
+    return body
+
+
+def _json(document: Any, status: int = 200) -> Response:
+    return Response(json.dumps(document), status=status, mimetype="application/json")

@@ -1,0 +1,133 @@
+"""What every protocol shares: the response type, timestamps, and the protocol interface."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import calendar
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from emulator.protocols import validate
+
+if TYPE_CHECKING:
+    from emulator.context import RequestContext
+    from emulator.errors import ServiceError
+    from emulator.specs import Operation, ServiceSpec
+
+
+@dataclass
+class Response:
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes | Iterable[bytes] = b""
+
+
+@dataclass
+class Request:
+    """The parts of an HTTP request a protocol reads."""
+
+    method: str
+    headers: dict[str, str]  # lower-case names
+    query_string: str
+    body: bytes
+
+
+class Protocol:
+    """Parses requests and serializes results and errors of one service, driven by its model."""
+
+    name = ""
+
+    def __init__(self, spec: ServiceSpec) -> None:
+        self.spec = spec
+
+    def operation_name(self, request: Request) -> str:
+        """The operation a request names (before its body is parsed); raises ServiceError."""
+        raise NotImplementedError
+
+    def parse(self, request: Request, operation: Operation) -> dict[str, Any]:
+        """The request's members, keyed by the model's member names, validated; raises ServiceError."""
+        params = self.decode(request, operation)
+        if operation.input is not None:
+            errors = validate.validate(operation.input, params)
+            if errors:
+                raise self.validation_error(validate.summary(errors))
+        return params
+
+    def decode(self, request: Request, operation: Operation) -> dict[str, Any]:
+        """The request's members with their wire types decoded, not yet checked against constraints."""
+        raise NotImplementedError
+
+    def validation_error(self, message: str) -> ServiceError:
+        raise NotImplementedError
+
+    def serialize(self, ctx: RequestContext, operation: Operation, result: dict[str, Any]) -> Response:
+        raise NotImplementedError
+
+    def serialize_error(self, ctx: RequestContext, error: ServiceError) -> Response:
+        raise NotImplementedError
+
+    def error_status(self, error: ServiceError) -> tuple[str, int, bool]:
+        """The wire code, HTTP status and sender fault of an error, from the model's shape if it has one."""
+        shape = self.spec.errors_by_code.get(error.code)
+        if shape is not None:
+            status = error.status or shape.error_status
+            return shape.error_code, status, status < 500
+        status = error.status or 400
+        return error.code, status, error.sender_fault and status < 500
+
+
+def to_datetime(value: Any) -> datetime:
+    """A timestamp value a provider returned (datetime or epoch seconds) as an aware UTC datetime."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.fromtimestamp(float(value), tz=timezone.utc)
+
+
+def epoch_seconds(value: Any) -> float | int:
+    if isinstance(value, datetime):
+        value = to_datetime(value)
+        seconds = calendar.timegm(value.utctimetuple()) + value.microsecond / 1e6
+    else:
+        seconds = float(value)
+    # Milliseconds, as AWS answers; whole seconds as integers.
+    seconds = round(seconds, 3)
+    return int(seconds) if seconds == int(seconds) else seconds
+
+
+def iso8601(value: Any) -> str:
+    moment = to_datetime(value)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """A timestamp from the wire: epoch seconds (number or numeric string) or ISO 8601 text."""
+    if isinstance(value, bool):
+        raise ValueError("not a timestamp")
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(float(value), tz=timezone.utc)
+    text = str(value).strip()
+    try:
+        return datetime.fromtimestamp(float(text), tz=timezone.utc)
+    except ValueError:
+        pass
+    if text.endswith("Z") or text.endswith("z"):
+        text = text[:-1] + "+00:00"
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def b64encode(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64decode(text: str) -> bytes:
+    """Strict base64 (padding required), as AWS's services decode blobs."""
+    try:
+        return base64.b64decode(text.encode("ascii") if isinstance(text, str) else text, validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
+        raise ValueError(str(exc)) from None

@@ -1,0 +1,242 @@
+"""The query protocol (SNS): form-encoded parameters in, XML out.
+
+Requests carry ``Action`` and ``Version`` and the members flattened the way botocore's query
+serializer writes them: structures ``A.B``, lists ``A.member.N`` (or ``A.N`` when flattened, using the
+member's ``locationName``), maps ``A.entry.N.key`` / ``A.entry.N.value`` (or the key and value
+``locationName``, such as SNS's ``MessageAttributes.entry.N.Name`` and ``.Value.DataType``), empty
+lists as ``A=``. Responses are ``<OpResponse xmlns=...><OpResult>...</OpResult><ResponseMetadata>``
+built with xmltodict, which does the escaping; errors are ``<ErrorResponse>``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+import xmltodict
+
+from emulator.errors import ServiceError, error_class
+from emulator.protocols.base import (
+    Protocol,
+    Request,
+    Response,
+    b64decode,
+    b64encode,
+    iso8601,
+    parse_timestamp,
+)
+from emulator.specs import Operation, Shape
+
+if TYPE_CHECKING:
+    from emulator.context import RequestContext
+
+MissingAction = error_class("MissingAction")
+InvalidAction = error_class("InvalidAction")
+ValidationError = error_class("ValidationError")
+MalformedQueryString = error_class("MalformedQueryString")
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+_Tree = dict[str | None, Any]  # children by path segment; the key None holds the node's own value
+
+
+class QueryProtocol(Protocol):
+    name = "query"
+
+    def _params(self, request: Request) -> dict[str, str]:
+        cached = getattr(request, "_query_params", None)
+        if cached is not None:
+            return cached
+        try:
+            pairs = parse_qsl(request.query_string, keep_blank_values=True, strict_parsing=False)
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if request.body and (content_type == FORM_CONTENT_TYPE or not content_type):
+                pairs += parse_qsl(
+                    request.body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, errors="strict"
+                )
+        except (UnicodeDecodeError, ValueError):
+            raise MalformedQueryString("The request's parameters are not valid UTF-8 URL-encoded text") from None
+        params = dict(pairs)
+        request._query_params = params  # type: ignore[attr-defined]
+        return params
+
+    def operation_name(self, request: Request) -> str:
+        params = self._params(request)
+        action = params.get("Action")
+        if not action:
+            raise MissingAction("Missing Action")
+        if self.spec.operation(action) is None:
+            version = params.get("Version") or self.spec.api_version
+            raise InvalidAction(f"Could not find operation {action} for version {version}")
+        return action
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def validation_error(self, message: str) -> ServiceError:
+        return ValidationError(message)
+
+    def decode(self, request: Request, operation: Operation) -> dict[str, Any]:
+        shape = operation.input
+        if shape is None:
+            return {}
+        tree: _Tree = {}
+        for key, value in self._params(request).items():
+            if key in ("Action", "Version"):
+                continue
+            node = tree
+            for part in key.split("."):
+                node = node.setdefault(part, {})
+            node[None] = value
+        return self._structure(shape, tree, "")
+
+    def _structure(self, shape: Shape, node: _Tree, path: str) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        for name, member in shape.members.items():
+            member_shape = member.shape
+            if member_shape.type == "list" and (member.flattened or member_shape.flattened):
+                child = node.get(member_shape.member.location_name or member.wire_name)
+            else:
+                child = node.get(member.wire_name)
+            if child is not None:
+                value = self._value(member_shape, child, f"{path}.{name}" if path else name, member.flattened)
+                if value is not None:
+                    params[name] = value
+        return params
+
+    def _value(self, shape: Shape, node: _Tree, path: str, flattened: bool = False) -> Any:
+        kind = shape.type
+        if kind == "structure":
+            return self._structure(shape, node, path)
+        if kind == "list":
+            if flattened or shape.flattened:
+                items = node
+            else:
+                items = node.get(shape.member.location_name or "member")
+                if items is None:
+                    return [] if node.get(None) == "" else None
+            return [self._value(shape.member.shape, items[index], path) for index in _indexes(items)]
+        if kind == "map":
+            entries = node if shape.flattened else node.get("entry")
+            if entries is None:
+                return {} if node.get(None) == "" else None
+            key_name = shape.key.location_name or "key"
+            value_name = shape.value.location_name or "value"
+            result: dict[str, Any] = {}
+            for index in _indexes(entries):
+                entry = entries[index]
+                key = entry.get(key_name, {}).get(None)
+                if key is None:
+                    continue
+                value_node = entry.get(value_name)
+                result[key] = None if value_node is None else self._value(shape.value.shape, value_node, path)
+            return result
+        text = node.get(None)
+        if text is None:
+            return None
+        return self._scalar(shape, text, path)
+
+    def _scalar(self, shape: Shape, text: str, path: str) -> Any:
+        kind = shape.type
+        try:
+            if kind in ("integer", "long"):
+                return int(text)
+            if kind in ("float", "double"):
+                return float(text)
+            if kind == "boolean":
+                lowered = text.lower()
+                if lowered not in ("true", "false"):
+                    raise ValueError(text)
+                return lowered == "true"
+            if kind == "blob":
+                return b64decode(text)
+            if kind == "timestamp":
+                return parse_timestamp(text)
+        except (ValueError, OverflowError, OSError):
+            raise ValidationError(
+                f"1 validation error detected: Value '{text}' at '{_lower_first(path)}' failed to satisfy "
+                f"constraint: Member must be a valid {kind}"
+            ) from None
+        return text
+
+    # -- responses -----------------------------------------------------------------------------
+
+    def serialize(self, ctx: RequestContext, operation: Operation, result: dict[str, Any]) -> Response:
+        body: dict[str, Any] = {"@xmlns": self.spec.xml_namespace}
+        if operation.output is not None and operation.result_wrapper:
+            body[operation.result_wrapper] = self._out_structure(operation.output, result) or None
+        body["ResponseMetadata"] = {"RequestId": ctx.request_id}
+        return self._xml(ctx, 200, {f"{operation.name}Response": body})
+
+    def serialize_error(self, ctx: RequestContext, error: ServiceError) -> Response:
+        code, status, sender = self.error_status(error)
+        document = {
+            "ErrorResponse": {
+                "@xmlns": self.spec.xml_namespace,
+                "Error": {"Type": "Sender" if sender else "Receiver", "Code": code, "Message": error.message},
+                "RequestId": ctx.request_id,
+            }
+        }
+        return self._xml(ctx, status, document)
+
+    def _xml(self, ctx: RequestContext, status: int, document: dict[str, Any]) -> Response:
+        # XML parsers turn a raw carriage return into a line feed; a character reference keeps it.
+        body = xmltodict.unparse(document, full_document=False).encode("utf-8").replace(b"\r", b"&#13;")
+        return Response(
+            status,
+            [
+                ("Content-Type", "text/xml"),
+                ("x-amzn-RequestId", ctx.request_id),
+                ("Content-Length", str(len(body))),
+            ],
+            body,
+        )
+
+    def _out_structure(self, shape: Shape, value: dict[str, Any]) -> dict[str, Any]:
+        document: dict[str, Any] = {}
+        for name, item in value.items():
+            member = shape.members.get(name)
+            if member is None or item is None:
+                continue
+            member_shape = member.shape
+            if member_shape.type == "list" and (member.flattened or member_shape.flattened):
+                tag = member_shape.member.location_name or member.wire_name
+                document[tag] = [self._out_value(member_shape.member.shape, element) for element in item]
+            else:
+                document[member.wire_name] = self._out_value(member_shape, item)
+        return document
+
+    def _out_value(self, shape: Shape, value: Any) -> Any:
+        kind = shape.type
+        if kind == "structure":
+            return self._out_structure(shape, value) or None
+        if kind == "list":
+            if not value:
+                return None
+            tag = shape.member.location_name or "member"
+            return {tag: [self._out_value(shape.member.shape, element) for element in value]}
+        if kind == "map":
+            if not value:
+                return None
+            key_name = shape.key.location_name or "key"
+            value_name = shape.value.location_name or "value"
+            return {
+                "entry": [
+                    {key_name: key, value_name: self._out_value(shape.value.shape, item)} for key, item in value.items()
+                ]
+            }
+        if kind == "boolean":
+            return "true" if value else "false"
+        if kind == "blob":
+            return b64encode(value if isinstance(value, bytes) else str(value).encode("utf-8"))
+        if kind == "timestamp":
+            return iso8601(value)
+        return str(value)
+
+
+def _indexes(node: _Tree) -> list[str]:
+    """The numbered children of a list or map node, in numeric order."""
+    return sorted((key for key in node if key is not None and key.isdigit()), key=int)
+
+
+def _lower_first(text: str) -> str:
+    return ".".join(part[:1].lower() + part[1:] for part in text.split("."))

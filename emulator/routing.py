@@ -1,0 +1,67 @@
+"""Which service a request is for, and on whose behalf (account and region).
+
+The service comes from the ``X-Amz-Target`` prefix (``AWSEvents.``, ``Kinesis_20131202.``), else
+from the SigV4 credential scope's service name, else a form body or query string (``Action=``) means
+SNS. The account is the access key id when it is 12 digits, else the configured default; the region
+is the credential scope's, else the configured default. Signatures are not checked: this emulator
+trusts its callers, as local endpoints do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+TARGET_PREFIXES = {"AWSEvents": "events", "Kinesis_20131202": "kinesis"}
+SCOPE_SERVICES = {"events": "events", "sns": "sns", "kinesis": "kinesis"}
+
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/,\s]*/([^/,\s]+)/([^/,\s]+)/")
+_ACCOUNT = re.compile(r"\d{12}")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+
+
+@dataclass(frozen=True)
+class Route:
+    service: str | None
+    account: str
+    region: str
+
+
+def credential_scope(environ: dict) -> tuple[str, str, str] | None:
+    """(access key id, region, service) of the SigV4 Authorization header or presigned URL."""
+    match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if match:
+        return match.group(1), match.group(2), match.group(3)
+    query = environ.get("QUERY_STRING", "")
+    if "X-Amz-Credential" in query:
+        values = parse_qs(query).get("X-Amz-Credential")
+        if values:
+            parts = values[0].split("/")
+            if len(parts) >= 4:
+                return parts[0], parts[2], parts[3]
+    return None
+
+
+def route(environ: dict, default_account: str, default_region: str) -> Route:
+    scope = credential_scope(environ)
+    account, region, scope_service = default_account, default_region, None
+    if scope is not None:
+        key_id, scope_region, scope_service = scope
+        if _ACCOUNT.fullmatch(key_id):
+            account = key_id
+        if _REGION.fullmatch(scope_region):
+            region = scope_region
+    return Route(service_for(environ, scope_service), account, region)
+
+
+def service_for(environ: dict, scope_service: str | None = None) -> str | None:
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return TARGET_PREFIXES.get(target.partition(".")[0])
+    if scope_service in SCOPE_SERVICES:
+        return SCOPE_SERVICES[scope_service]
+    content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    if content_type == "application/x-www-form-urlencoded" or "Action=" in environ.get("QUERY_STRING", ""):
+        return "sns"
+    return None

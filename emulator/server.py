@@ -1,0 +1,226 @@
+"""The WSGI app: admin routes under ``/_emulator/``, else an AWS request for one of the services.
+
+An AWS request's path: route (service, account, region) -> the service's protocol parses and
+validates it against the model -> the provider's method -> the protocol serializes the result or the
+``ServiceError`` raised. A failure inside the emulator is logged with its traceback and answered as
+the service's internal error; it never reaches the serving layer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from emulator import __version__, clock
+from emulator.config import Config
+from emulator.context import RequestContext
+from emulator.errors import InternalFailure, ServiceError, UnknownOperationException, error_class
+from emulator.protocols.base import Protocol, Request, Response
+from emulator.routing import route
+from emulator.services import SERVICES, Registry
+
+log = logging.getLogger("emulator")
+
+# The largest request body each service accepts, checked from Content-Length before the body is
+# read. Kinesis takes up to 10 MiB of records a call (base64 on the wire adds a third); EventBridge's
+# PutEvents and SNS's Publish take far less, with room left for encoding.
+BODY_LIMITS = {"kinesis": 16 * 1024 * 1024, "events": 2 * 1024 * 1024, "sns": 2 * 1024 * 1024}
+MAX_BODY = max(BODY_LIMITS.values())
+
+RequestEntityTooLarge = error_class("RequestEntityTooLarge", 413)
+
+StartResponse = Callable[..., Any]
+
+
+class App:
+    """The emulator as one WSGI callable."""
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config()
+        self.registry = Registry(self.config)
+        self.started = time.monotonic()
+        self._protocols: dict[str, Protocol] = {}
+        self._lock = threading.Lock()
+        from emulator.admin import Admin
+
+        self.admin = Admin(self)
+
+    # -- WSGI ----------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "/")
+        if self.admin.handles(path):
+            return self.admin(environ, start_response)
+        response = self.handle(environ)
+        start_response(_status_line(response.status), response.headers)
+        body = response.body
+        return [body] if isinstance(body, bytes) else body
+
+    def admit(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        """Refuses, before the body is read, a request whose Content-Length is over its service's limit."""
+        length = _content_length(environ)
+        if length is None or length <= min(BODY_LIMITS.values()):
+            return None
+        if self.admin.handles(environ.get("PATH_INFO", "/")):
+            return None
+        found = route(environ, self.config.default_account, self.config.default_region)
+        limit = BODY_LIMITS.get(found.service or "", MAX_BODY)
+        if length <= limit:
+            return None
+        response = self._too_large(environ, found.service, found.account, found.region, limit)
+        body = response.body if isinstance(response.body, bytes) else b"".join(response.body)
+        return response.status, response.headers, body
+
+    # -- AWS requests --------------------------------------------------------------------------
+
+    def protocol(self, service: str) -> Protocol:
+        protocol = self._protocols.get(service)
+        if protocol is None:
+            with self._lock:
+                protocol = self._protocols.get(service)
+                if protocol is None:
+                    from emulator import protocols
+
+                    protocol = protocols.for_spec(self.registry.get(service).spec)
+                    self._protocols[service] = protocol
+        return protocol
+
+    def handle(self, environ: dict[str, Any]) -> Response:
+        started = time.perf_counter()
+        found = route(environ, self.config.default_account, self.config.default_region)
+        service = found.service or _fallback_service(environ)
+        ctx = RequestContext(service=service, account=found.account, region=found.region)
+        try:
+            protocol = self.protocol(service)
+        except Exception:
+            log.exception("cannot load the %s service", service)
+            return Response(500, [("Content-Type", "text/plain")], b"the service could not be loaded\n")
+        try:
+            if found.service is None and service != "sns":
+                raise UnknownOperationException("")
+            limit = BODY_LIMITS[service]
+            length = _content_length(environ)
+            if length is not None and length > limit:
+                return self._too_large(environ, service, found.account, found.region, limit)
+            body = _read_body(environ, length, limit)
+            if body is None:
+                return self._too_large(environ, service, found.account, found.region, limit)
+            request = Request(
+                method=environ.get("REQUEST_METHOD", "GET"),
+                headers=_headers(environ),
+                query_string=environ.get("QUERY_STRING", ""),
+                body=body,
+            )
+            ctx.protocol = protocol.name
+            ctx.operation = protocol.operation_name(request)
+            operation = protocol.spec.operation(ctx.operation)
+            assert operation is not None  # operation_name() answered only names of the model
+            params = protocol.parse(request, operation)
+            result = self.registry.get(service).dispatch(ctx, ctx.operation, params)
+            response = protocol.serialize(ctx, operation, result)
+        except ServiceError as error:
+            response = protocol.serialize_error(ctx, error)
+        except Exception:
+            log.exception("internal error in %s %s", service, ctx.operation or "?")
+            failure = InternalFailure("Internal service error") if service != "sns" else _sns_internal_error()
+            response = protocol.serialize_error(ctx, failure)
+        log.info(
+            "%s %s %d %.1fms",
+            service,
+            ctx.operation or "-",
+            response.status,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    def _too_large(self, environ: dict, service: str | None, account: str, region: str, limit: int) -> Response:
+        service = service or _fallback_service(environ)
+        ctx = RequestContext(service=service, account=account, region=region)
+        error = RequestEntityTooLarge(f"HTTP content length exceeded {limit} bytes.")
+        response = self.protocol(service).serialize_error(ctx, error)
+        log.info("%s - %d (request body over %d bytes)", service, response.status, limit)
+        return response
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        loaded = self.registry.loaded()
+        return {
+            "version": __version__,
+            "services": {name: (loaded[name].health() if name in loaded else "available") for name in SERVICES},
+            "uptime": round(time.monotonic() - self.started, 3),
+            "time": clock.now(),
+        }
+
+    def reset(self, service: str | None = None) -> list[str]:
+        names = [service] if service else list(SERVICES)
+        self.registry.reset(service)
+        return names
+
+    def close(self) -> None:
+        self.registry.close()
+
+
+def _sns_internal_error() -> ServiceError:
+    return error_class("InternalError", 500, sender_fault=False)("Internal service error")
+
+
+def _fallback_service(environ: dict[str, Any]) -> str:
+    """The protocol that answers a request no service claims: JSON for JSON bodies, else SNS's query."""
+    content_type = environ.get("CONTENT_TYPE", "")
+    return "kinesis" if "json" in content_type or "cbor" in content_type else "sns"
+
+
+def _content_length(environ: dict[str, Any]) -> int | None:
+    raw = environ.get("CONTENT_LENGTH")
+    if not raw:
+        return None
+    try:
+        return max(int(raw), 0)
+    except ValueError:
+        return None
+
+
+def _read_body(environ: dict[str, Any], length: int | None, limit: int) -> bytes | None:
+    """The request body, never more than ``limit`` bytes; None when it is longer."""
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    if length is not None:
+        return stream.read(length) if length else b""
+    body = stream.read(limit + 1)
+    return None if len(body) > limit else body
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    headers = {
+        key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = environ["CONTENT_TYPE"]
+    return headers
+
+
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    413: "Request Entity Too Large",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+}
+
+
+def _status_line(status: int) -> str:
+    return f"{status} {_REASONS.get(status, 'Unknown')}"
+
+
+def make_app(config: Config | None = None) -> App:
+    return App(config)
+
