@@ -224,3 +224,32 @@ def _status_line(status: int) -> str:
 def make_app(config: Config | None = None) -> App:
     return App(config)
 
+
+
+def serve(config: Config) -> int:
+    """Runs the emulator until SIGINT or SIGTERM; the process's exit status."""
+    import signal
+    import sys
+
+    from emulator.serving import Server
+
+    app = make_app(config)
+    try:
+        server = Server(app, config.host, config.port, admit=app.admit, max_body=MAX_BODY)
+    except OSError as exc:
+        print(f"error: cannot listen on {config.host}:{config.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+    def stop(signum: int, frame: Any) -> None:
+        log.info("stopping (signal %d)", signum)
+        server.shutdown()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+    log.info("listening on http://%s:%d", config.host, server.port)
+    try:
+        server.serve_forever()
+    finally:
+        server.close()
+        app.close()
+    return 0
