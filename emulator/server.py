@@ -82,9 +82,9 @@ class App:
             with self._lock:
                 protocol = self._protocols.get(service)
                 if protocol is None:
-                    from emulator import protocols
+                    from emulator import protocols, specs
 
-                    protocol = protocols.for_spec(self.registry.get(service).spec)
+                    protocol = protocols.for_spec(specs.load(service))
                     self._protocols[service] = protocol
         return protocol
 

@@ -29,8 +29,14 @@ from emulator import clock
 from emulator.config import Config
 
 
+class ServerURL(str):
+    """The server's base URL; ``.app`` is the emulator's WSGI app, for tests that look inside."""
+
+    app: Any = None
+
+
 @contextmanager
-def running_server(config: Config | None = None, **overrides: Any) -> Iterator[str]:
+def running_server(config: Config | None = None, **overrides: Any) -> Iterator[ServerURL]:
     """A server on 127.0.0.1 and a free port (unless ``config`` says otherwise), until the block ends."""
     from emulator.server import MAX_BODY, make_app
     from emulator.serving import Server
@@ -42,7 +48,9 @@ def running_server(config: Config | None = None, **overrides: Any) -> Iterator[s
     thread = threading.Thread(target=server.serve_forever, name="emulator-server", daemon=True)
     thread.start()
     try:
-        yield f"http://{config.host}:{server.port}"
+        url = ServerURL(f"http://{config.host}:{server.port}")
+        url.app = app
+        yield url
     finally:
         server.shutdown()
         thread.join(timeout=5)

@@ -1,0 +1,86 @@
+"""The foundation's smoke path over a real socket: listing operations, identity, pagination, 501s."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def test_list_event_buses_answers_the_default_bus_of_the_callers_account_and_region(aws_client) -> None:
+    events = aws_client("events", account="123456789012", region="eu-west-1")
+    buses = events.list_event_buses()["EventBuses"]
+    assert [bus["Name"] for bus in buses] == ["default"]
+    assert buses[0]["Arn"] == "arn:aws:events:eu-west-1:123456789012:event-bus/default"
+
+
+def test_an_access_key_that_is_not_12_digits_uses_the_default_account(aws_client) -> None:
+    buses = aws_client("events", region="us-west-2").list_event_buses()["EventBuses"]
+    assert buses[0]["Arn"] == "arn:aws:events:us-west-2:000000000000:event-bus/default"
+
+
+def test_list_event_buses_filters_by_name_prefix_and_pages(aws_client) -> None:
+    events = aws_client("events")
+    assert events.list_event_buses(NamePrefix="nothing-like-this")["EventBuses"] == []
+    page = events.list_event_buses(Limit=1)
+    assert [bus["Name"] for bus in page["EventBuses"]] == ["default"]
+    assert "NextToken" not in page
+
+
+def test_list_event_buses_rejects_a_token_it_did_not_make(aws_client) -> None:
+    with pytest.raises(ClientError) as caught:
+        aws_client("events").list_event_buses(NextToken="not-a-token")
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_list_topics_is_empty_on_a_new_account(aws_client) -> None:
+    assert aws_client("sns").list_topics()["Topics"] == []
+
+
+def test_list_topics_rejects_a_token_it_did_not_make(aws_client) -> None:
+    with pytest.raises(ClientError) as caught:
+        aws_client("sns").list_topics(NextToken="garbage")
+    error = caught.value.response["Error"]
+    assert (error["Code"], error["Message"]) == ("InvalidParameter", "Invalid parameter: NextToken")
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_list_streams_is_empty_on_a_new_account(aws_client) -> None:
+    result = aws_client("kinesis").list_streams()
+    assert result["StreamNames"] == []
+    assert result["HasMoreStreams"] is False
+
+
+def test_every_response_carries_a_request_id(aws_client) -> None:
+    for service, call in (("events", "list_event_buses"), ("sns", "list_topics"), ("kinesis", "list_streams")):
+        metadata = getattr(aws_client(service), call)()["ResponseMetadata"]
+        assert metadata["RequestId"]
+        assert metadata["HTTPHeaders"]["x-amzn-requestid"] == metadata["RequestId"]
+
+
+def test_an_operation_a_provider_lacks_answers_501_naming_it(aws_client, emulator_url, monkeypatch) -> None:
+    provider = emulator_url.app.registry.get("events")
+    monkeypatch.setitem(provider._handlers, "ListEventBuses", None)
+    with pytest.raises(ClientError) as caught:
+        aws_client("events").list_event_buses()
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert caught.value.response["Error"]["Code"] == "NotImplemented"
+    assert "ListEventBuses" in str(caught.value) and "events" in str(caught.value)
+
+
+@pytest.mark.parametrize(("service", "operation", "call", "code"), [
+    ("events", "ListEventBuses", "list_event_buses", "InternalFailure"),
+    ("sns", "ListTopics", "list_topics", "InternalError"),
+])
+def test_a_failure_inside_the_emulator_is_the_services_internal_error(
+    aws_client, emulator_url, monkeypatch, service, operation, call, code
+) -> None:
+    def broken(ctx, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(emulator_url.app.registry.get(service)._handlers, operation, broken)
+    with pytest.raises(ClientError) as caught:
+        getattr(aws_client(service), call)()
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert caught.value.response["Error"]["Code"] == code
+    monkeypatch.undo()
+    getattr(aws_client(service), call)()  # the server goes on serving
