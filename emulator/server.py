@@ -29,6 +29,8 @@ log = logging.getLogger("emulator")
 # PutEvents and SNS's Publish take far less, with room left for encoding.
 BODY_LIMITS = {"kinesis": 16 * 1024 * 1024, "events": 2 * 1024 * 1024, "sns": 2 * 1024 * 1024}
 MAX_BODY = max(BODY_LIMITS.values())
+CBOR_SERVICES = frozenset({"kinesis"})
+CBOR_CONTENT_TYPE = "application/x-amz-cbor-1.1"
 
 RequestEntityTooLarge = error_class("RequestEntityTooLarge", 413)
 
@@ -76,16 +78,19 @@ class App:
 
     # -- AWS requests --------------------------------------------------------------------------
 
-    def protocol(self, service: str) -> Protocol:
-        protocol = self._protocols.get(service)
+    def protocol(self, service: str, content_type: str = "") -> Protocol:
+        """The service's protocol; Kinesis also speaks CBOR, chosen by the request's content type."""
+        cbor = service in CBOR_SERVICES and content_type.startswith(CBOR_CONTENT_TYPE)
+        key = service + ("+cbor" if cbor else "")
+        protocol = self._protocols.get(key)
         if protocol is None:
             with self._lock:
-                protocol = self._protocols.get(service)
+                protocol = self._protocols.get(key)
                 if protocol is None:
                     from emulator import protocols, specs
 
-                    protocol = protocols.for_spec(specs.load(service))
-                    self._protocols[service] = protocol
+                    protocol = protocols.for_spec(specs.load(service), cbor=cbor)
+                    self._protocols[key] = protocol
         return protocol
 
     def handle(self, environ: dict[str, Any]) -> Response:
@@ -94,7 +99,7 @@ class App:
         service = found.service or _fallback_service(environ)
         ctx = RequestContext(service=service, account=found.account, region=found.region)
         try:
-            protocol = self.protocol(service)
+            protocol = self.protocol(service, environ.get("CONTENT_TYPE", ""))
         except Exception:
             log.exception("cannot load the %s service", service)
             return Response(500, [("Content-Type", "text/plain")], b"the service could not be loaded\n")
@@ -140,7 +145,7 @@ class App:
         service = service or _fallback_service(environ)
         ctx = RequestContext(service=service, account=account, region=region)
         error = RequestEntityTooLarge(f"HTTP content length exceeded {limit} bytes.")
-        response = self.protocol(service).serialize_error(ctx, error)
+        response = self.protocol(service, environ.get("CONTENT_TYPE", "")).serialize_error(ctx, error)
         log.info("%s - %d (request body over %d bytes)", service, response.status, limit)
         return response
 

@@ -12,8 +12,12 @@ if TYPE_CHECKING:
     from emulator.specs import ServiceSpec
 
 
-def for_spec(spec: ServiceSpec) -> Protocol:
-    """The protocol of a service's model."""
+def for_spec(spec: ServiceSpec, cbor: bool = False) -> Protocol:
+    """The protocol of a service's model; ``cbor`` for JSON 1.1 operations sent as CBOR."""
+    if cbor and spec.protocol == "json":
+        from emulator.protocols.cbor import CborProtocol
+
+        return CborProtocol(spec)
     if spec.protocol == "json":
         from emulator.protocols.json import JsonProtocol
 

@@ -62,10 +62,11 @@ class UnsupportedContentType(ServiceError):
 class JsonProtocol(Protocol):
     name = "json"
     content_type = "application/x-amz-json-1.1"
+    content_types = JSON_CONTENT_TYPES
 
     def operation_name(self, request: Request) -> str:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type not in JSON_CONTENT_TYPES:
+        if content_type not in self.content_types:
             raise UnsupportedContentType("")
         target = request.headers.get("x-amz-target", "")
         prefix, _, name = target.partition(".")
@@ -79,14 +80,7 @@ class JsonProtocol(Protocol):
         return ValidationException(message)
 
     def decode(self, request: Request, operation: Operation) -> dict[str, Any]:
-        body = request.body.strip()
-        if not body:
-            document: Any = {}
-        else:
-            try:
-                document = json.loads(body)
-            except (ValueError, UnicodeDecodeError):
-                raise SerializationException("Start of structure or map found where not expected.") from None
+        document = self._load(request.body)
         shape = operation.input
         if shape is None:
             return {}
@@ -137,20 +131,47 @@ class JsonProtocol(Protocol):
                 raise SerializationException(_mismatch(raw, shape))
             return raw
         if kind == "blob":
-            if not isinstance(raw, str):
-                raise SerializationException(_mismatch(raw, shape))
-            try:
-                return b64decode(raw)
-            except ValueError:
-                raise SerializationException("Base64 encoded value could not be decoded") from None
+            return self._decode_blob(shape, raw)
         if kind == "timestamp":
-            if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
-                raise SerializationException(_mismatch(raw, shape))
-            try:
-                return parse_timestamp(raw)
-            except (ValueError, OverflowError, OSError):
-                raise SerializationException(_mismatch(raw, shape)) from None
+            return self._decode_timestamp(shape, raw)
         return raw
+
+    # The wire forms that JSON and CBOR write differently.
+
+    def _load(self, body: bytes) -> Any:
+        body = body.strip()
+        if not body:
+            return {}
+        try:
+            return json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise SerializationException("Start of structure or map found where not expected.") from None
+
+    @staticmethod
+    def _dump(document: Any) -> bytes:
+        return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+    def _decode_blob(self, shape: Shape, raw: Any) -> bytes:
+        if not isinstance(raw, str):
+            raise SerializationException(_mismatch(raw, shape))
+        try:
+            return b64decode(raw)
+        except ValueError:
+            raise SerializationException("Base64 encoded value could not be decoded") from None
+
+    def _decode_timestamp(self, shape: Shape, raw: Any) -> Any:
+        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+            raise SerializationException(_mismatch(raw, shape))
+        try:
+            return parse_timestamp(raw)
+        except (ValueError, OverflowError, OSError):
+            raise SerializationException(_mismatch(raw, shape)) from None
+
+    def _encode_blob(self, value: Any) -> Any:
+        return b64encode(value if isinstance(value, bytes) else str(value).encode("utf-8"))
+
+    def _encode_timestamp(self, value: Any) -> Any:
+        return epoch_seconds(value)
 
     # -- responses -----------------------------------------------------------------------------
 
@@ -177,7 +198,7 @@ class JsonProtocol(Protocol):
         return response
 
     def _json_response(self, ctx: RequestContext, status: int, document: Any) -> Response:
-        body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        body = self._dump(document)
         return Response(
             status,
             [
@@ -209,9 +230,9 @@ class JsonProtocol(Protocol):
             value_shape = shape.value.shape
             return {key: self._out_value(value_shape, item) for key, item in value.items()}
         if kind == "blob":
-            return b64encode(value if isinstance(value, bytes) else str(value).encode("utf-8"))
+            return self._encode_blob(value)
         if kind == "timestamp":
-            return epoch_seconds(value)
+            return self._encode_timestamp(value)
         return value
 
     # -- event streams -------------------------------------------------------------------------
@@ -265,10 +286,6 @@ class JsonProtocol(Protocol):
             [("Content-Type", EVENT_STREAM_CONTENT_TYPE), ("x-amzn-RequestId", ctx.request_id)],
             frames(),
         )
-
-    @staticmethod
-    def _dump(document: Any) -> bytes:
-        return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def _mismatch(raw: Any, shape: Shape) -> str:
