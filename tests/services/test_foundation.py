@@ -84,3 +84,14 @@ def test_a_failure_inside_the_emulator_is_the_services_internal_error(
     assert caught.value.response["Error"]["Code"] == code
     monkeypatch.undo()
     getattr(aws_client(service), call)()  # the server goes on serving
+
+
+def test_each_request_is_logged_once_with_service_operation_status_and_milliseconds(aws_client, caplog) -> None:
+    import logging
+    import re
+
+    with caplog.at_level(logging.INFO, logger="emulator"):
+        aws_client("sns").list_topics()
+    lines = [record.getMessage() for record in caplog.records if record.name == "emulator"]
+    assert len([line for line in lines if line.startswith("sns ListTopics")]) == 1
+    assert any(re.fullmatch(r"sns ListTopics 200 \d+\.\dms", line) for line in lines)
