@@ -3,7 +3,8 @@
 - ``GET  /_emulator/health``: version, each service's state, uptime.
 - ``POST /_emulator/reset[?service=sns]``: forget all state, or one service's.
 - ``GET  /_emulator/clock``: the emulator's time. ``POST /_emulator/clock`` with
-  ``{"advance": seconds}`` or ``{"set": epoch seconds or ISO 8601}`` moves it forward.
+  ``{"advance": seconds}`` or ``{"set": epoch seconds or ISO 8601}`` moves it forward;
+  ``{"freeze": true}`` stops it (it then moves only when told), ``{"freeze": false}`` lets it run.
 
 And the URLs that users migrating from other local emulators already call in their CI:
 ``GET /_localstack/health`` and ``POST /moto-api/reset``.
@@ -78,15 +79,24 @@ class Admin:
         body = _json_body(request)
         advance = body.get("advance", request.args.get("advance"))
         target = body.get("set", request.args.get("set"))
-        if (advance is None) == (target is None):
-            raise ValueError('give exactly one of "advance" (seconds) or "set" (epoch seconds or ISO 8601)')
+        freeze = body.get("freeze")
+        if freeze is not None and not isinstance(freeze, bool):
+            raise ValueError('"freeze" must be true or false')
+        if advance is not None and target is not None or (advance is None and target is None and freeze is None):
+            raise ValueError(
+                'give one of "advance" (seconds) or "set" (epoch seconds or ISO 8601), and/or "freeze" (true or false)'
+            )
+        if freeze:
+            clock.freeze()
+        elif freeze is False:
+            clock.unfreeze()
         if advance is not None:
             try:
                 seconds = float(advance)
             except (TypeError, ValueError):
                 raise ValueError(f'"advance" must be a number of seconds, not {advance!r}') from None
             clock.advance(seconds)
-        else:
+        elif target is not None:
             try:
                 moment = parse_timestamp(target)
             except (TypeError, ValueError, OverflowError, OSError):
@@ -108,7 +118,12 @@ class Admin:
 
 def _clock_state() -> dict[str, Any]:
     now = clock.now()
-    return {"now": now, "iso": iso8601(datetime.fromtimestamp(now, tz=timezone.utc)), "offset": clock.offset()}
+    return {
+        "now": now,
+        "iso": iso8601(datetime.fromtimestamp(now, tz=timezone.utc)),
+        "offset": clock.offset(),
+        "frozen": clock.is_frozen(),
+    }
 
 
 def _json_body(request: Request) -> dict[str, Any]:

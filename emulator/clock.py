@@ -1,8 +1,9 @@
 """The emulator's one source of time.
 
 Real time by default. Tests move it forward (or set it) through ``/_emulator/clock`` instead of
-sleeping, so expiry, retention, retries and schedules can be tested at once. Code that waits on time
-(the scheduler) registers a wake-up callback so that a move is noticed immediately.
+sleeping, so expiry, retention, retries and schedules can be tested at once; they may also freeze it,
+so that work that counts time in windows (throughput limits) sees exactly the time the test chose.
+Code that waits on time registers a callback with ``on_change`` so that a move is noticed at once.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ import time
 from collections.abc import Callable
 
 _offset = 0.0
+_frozen: float | None = None
 _lock = threading.Lock()
 _listeners: list[Callable[[], None]] = []
 
 
 def now() -> float:
     """Seconds since the epoch, as the emulator sees it."""
-    return time.time() + _offset
+    frozen = _frozen
+    return frozen if frozen is not None else time.time() + _offset
 
 
 def now_ms() -> int:
@@ -26,37 +29,68 @@ def now_ms() -> int:
 
 
 def offset() -> float:
-    return _offset
+    """How far the emulator's time is ahead of real time, in seconds."""
+    return now() - time.time()
+
+
+def is_frozen() -> bool:
+    return _frozen is not None
 
 
 def advance(seconds: float) -> float:
     """Moves the clock forward; returns the new time. Time never goes back."""
-    global _offset
+    global _offset, _frozen
     if seconds < 0:
         raise ValueError("the clock only moves forward")
     with _lock:
-        _offset += seconds
+        if _frozen is not None:
+            _frozen += seconds
+        else:
+            _offset += seconds
     _notify()
     return now()
 
 
 def set_time(epoch_seconds: float) -> float:
     """Sets the clock to an absolute time (not earlier than its current one)."""
-    global _offset
+    global _offset, _frozen
     with _lock:
-        target = epoch_seconds - time.time()
-        if target < _offset:
+        if epoch_seconds < now():
             raise ValueError("the clock only moves forward")
-        _offset = target
+        if _frozen is not None:
+            _frozen = epoch_seconds
+        else:
+            _offset = epoch_seconds - time.time()
+    _notify()
+    return now()
+
+
+def freeze() -> float:
+    """Stops the clock where it is; it then moves only when advanced or set."""
+    global _frozen
+    with _lock:
+        if _frozen is None:
+            _frozen = time.time() + _offset
+    return now()
+
+
+def unfreeze() -> float:
+    """Lets the clock run again from where it stood."""
+    global _offset, _frozen
+    with _lock:
+        if _frozen is not None:
+            _offset = _frozen - time.time()
+            _frozen = None
     _notify()
     return now()
 
 
 def reset() -> None:
-    """Back to real time (used between test sessions, not by the admin API)."""
-    global _offset
+    """Back to real time (used between tests, not by the admin API: time never goes back there)."""
+    global _offset, _frozen
     with _lock:
         _offset = 0.0
+        _frozen = None
     _notify()
 
 
@@ -64,6 +98,13 @@ def on_change(callback: Callable[[], None]) -> None:
     """Calls ``callback`` whenever the clock is moved."""
     with _lock:
         _listeners.append(callback)
+
+
+def remove_listener(callback: Callable[[], None]) -> None:
+    """Stops calling ``callback`` on moves (a provider that closes removes its own)."""
+    with _lock:
+        if callback in _listeners:
+            _listeners.remove(callback)
 
 
 def _notify() -> None:

@@ -34,8 +34,8 @@ class Config:
     kinesis_shard_limit: int = field(
         default=0,
         metadata={
-            "help": "shards per account and region (0: AWS's defaults, 500 in us-east-1, us-west-2 "
-            "and eu-west-1, 200 elsewhere)"
+            "help": "shards per account and region (0: AWS's defaults, 20000 in us-east-1, us-west-2 "
+            "and eu-west-1, 1000 elsewhere)"
         },
     )
     kinesis_throughput_limits: bool = field(

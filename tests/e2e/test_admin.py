@@ -52,3 +52,17 @@ def test_other_emulators_urls_answer(emulator_url: str) -> None:
     health = admin(emulator_url, "/_localstack/health")
     assert set(health["services"]) == {"events", "sns", "kinesis"}
     assert admin(emulator_url, "/moto-api/reset", "POST") == {"status": "ok"}
+
+
+def test_a_frozen_clock_moves_only_when_told(emulator_url: str, emulator_reset: None) -> None:
+    import time
+
+    frozen = admin(emulator_url, "/_emulator/clock", "POST", {"freeze": True})
+    assert frozen["frozen"] is True
+    time.sleep(0.05)
+    assert admin(emulator_url, "/_emulator/clock")["now"] == frozen["now"]
+    assert admin(emulator_url, "/_emulator/clock", "POST", {"advance": 10})["now"] == frozen["now"] + 10
+    running = admin(emulator_url, "/_emulator/clock", "POST", {"freeze": False})
+    assert running["frozen"] is False and running["now"] >= frozen["now"] + 10
+    with pytest.raises(urllib.error.HTTPError):
+        admin(emulator_url, "/_emulator/clock", "POST", {"freeze": "yes"})

@@ -1,0 +1,1 @@
+"""Kinesis Data Streams: streams, shards, records, resharding, consumers and SubscribeToShard."""

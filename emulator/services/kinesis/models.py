@@ -1,0 +1,267 @@
+"""Kinesis state: one store per (account, region) holding streams, their shards and consumers.
+
+A shard keeps its records in parallel arrays ordered by sequence number: 8-byte counters and 8-byte
+arrival times in ``array``s (so finding a position is a binary search and memory is a few dozen bytes
+per record beyond the data and the partition key), the data and partition keys in lists. Appending
+never copies a shard's records. Records that fall out of the retention period are cut from the front
+in batches.
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.services.kinesis import sequence
+
+METRICS = (
+    "IncomingBytes",
+    "IncomingRecords",
+    "OutgoingBytes",
+    "OutgoingRecords",
+    "WriteProvisionedThroughputExceeded",
+    "ReadProvisionedThroughputExceeded",
+    "IteratorAgeMilliseconds",
+)
+
+
+class Shard:
+    __slots__ = (
+        "index",
+        "shard_id",
+        "start_hash",
+        "end_hash",
+        "parent",
+        "adjacent_parent",
+        "base",
+        "start_counter",
+        "end_counter",
+        "created_at",
+        "closed_at",
+        "counters",
+        "times",
+        "datas",
+        "keys",
+        "window",
+        "write_records",
+        "write_bytes",
+        "read_calls",
+        "read_bytes",
+    )
+
+    def __init__(
+        self,
+        index: int,
+        nonce: int,
+        start_hash: int,
+        end_hash: int,
+        start_counter: int,
+        created_at: float,
+        parent: str | None = None,
+        adjacent_parent: str | None = None,
+    ) -> None:
+        self.index = index
+        self.shard_id = sequence.shard_id(index)
+        self.start_hash = start_hash
+        self.end_hash = end_hash
+        self.parent = parent
+        self.adjacent_parent = adjacent_parent
+        self.base = sequence.shard_base(nonce, index)
+        self.start_counter = start_counter
+        self.end_counter: int | None = None
+        self.created_at = created_at
+        self.closed_at: float | None = None
+        self.counters = array("q")
+        self.times = array("d")
+        self.datas: list[bytes] = []
+        self.keys: list[str] = []
+        # Throughput accounting (only with --kinesis-throughput-limits): the current 1-second window.
+        self.window = -1
+        self.write_records = 0
+        self.write_bytes = 0
+        self.read_calls = 0
+        self.read_bytes = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.end_counter is None
+
+    def append(self, counter: int, arrival: float, data: bytes, key: str) -> None:
+        times = self.times
+        if times and arrival < times[-1]:
+            arrival = times[-1]  # arrival times never go back within a shard
+        self.counters.append(counter)
+        times.append(arrival)
+        self.datas.append(data)
+        self.keys.append(key)
+
+    def index_at_counter(self, counter: int) -> int:
+        """Position of the first record whose counter is >= ``counter``."""
+        return bisect_left(self.counters, counter)
+
+    def index_after_counter(self, counter: int) -> int:
+        return bisect_right(self.counters, counter)
+
+    def index_at_time(self, when: float) -> int:
+        return bisect_left(self.times, when)
+
+    def trim(self, horizon: float) -> None:
+        """Forgets records that arrived before ``horizon`` (cheap: only in batches)."""
+        cut = bisect_left(self.times, horizon)
+        if cut >= 1024 or (cut and cut == len(self.times)):
+            del self.counters[:cut]
+            del self.times[:cut]
+            del self.datas[:cut]
+            del self.keys[:cut]
+
+    def sequence_number(self, counter: int) -> str:
+        return sequence.make(self.base, counter)
+
+    @property
+    def starting_sequence_number(self) -> str:
+        return sequence.make(self.base, self.start_counter)
+
+    @property
+    def ending_sequence_number(self) -> str | None:
+        return None if self.end_counter is None else sequence.make(self.base, self.end_counter)
+
+    def hash_range(self) -> dict[str, str]:
+        return {"StartingHashKey": str(self.start_hash), "EndingHashKey": str(self.end_hash)}
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"ShardId": self.shard_id}
+        if self.parent:
+            out["ParentShardId"] = self.parent
+        if self.adjacent_parent:
+            out["AdjacentParentShardId"] = self.adjacent_parent
+        out["HashKeyRange"] = self.hash_range()
+        seq_range = {"StartingSequenceNumber": self.starting_sequence_number}
+        if self.end_counter is not None:
+            seq_range["EndingSequenceNumber"] = sequence.make(self.base, self.end_counter)
+        out["SequenceNumberRange"] = seq_range
+        return out
+
+
+@dataclass
+class Consumer:
+    name: str
+    arn: str
+    stream_arn: str
+    created_at: float
+    status: str = "CREATING"
+    ready_at: float = 0.0
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def describe(self, with_stream: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "ConsumerName": self.name,
+            "ConsumerARN": self.arn,
+            "ConsumerStatus": self.status,
+            "ConsumerCreationTimestamp": self.created_at,
+        }
+        if with_stream:
+            out["StreamARN"] = self.stream_arn
+        return out
+
+
+@dataclass
+class Pending:
+    """A change that completes when the stream's UPDATING (or CREATING/DELETING) time is over."""
+
+    ready_at: float
+    apply: Callable[[], None] | None = None
+
+
+@dataclass
+class Stream:
+    name: str
+    arn: str
+    account: str
+    region: str
+    created_at: float
+    nonce: int
+    mode: str = "PROVISIONED"
+    status: str = "CREATING"
+    retention_hours: int = 24
+    shards: list[Shard] = field(default_factory=list)
+    counter: int = 0
+    pending: Pending | None = None
+    encryption_type: str = "NONE"
+    key_id: str | None = None
+    # (counter at the change, encryption type): a record's EncryptionType is the one in force when
+    # it was written.
+    encryption_log: list[tuple[int, str]] = field(default_factory=list)
+    metrics: set[str] = field(default_factory=set)
+    tags: dict[str, str] = field(default_factory=dict)
+    consumers: dict[str, Consumer] = field(default_factory=dict)
+    max_record_kib: int = 1024
+    warm_throughput_target: int | None = None
+    warm_throughput_current: int | None = None
+    # The open shards, sorted by starting hash key, with their starting keys for bisect.
+    open_shards: list[Shard] = field(default_factory=list)
+    open_starts: list[int] = field(default_factory=list)
+
+    def next_counter(self) -> int:
+        self.counter += 1
+        return self.counter
+
+    def refresh_open(self) -> None:
+        self.open_shards = sorted((s for s in self.shards if s.is_open), key=lambda s: s.start_hash)
+        self.open_starts = [s.start_hash for s in self.open_shards]
+
+    def shard_for_hash(self, key: int) -> Shard:
+        return self.open_shards[bisect_right(self.open_starts, key) - 1]
+
+    def shard_by_id(self, shard_id: str) -> Shard | None:
+        index = sequence.shard_index(shard_id)
+        if index is None or index >= len(self.shards):
+            return None
+        return self.shards[index]
+
+    @property
+    def retention_seconds(self) -> float:
+        return self.retention_hours * 3600.0
+
+    def encryption_at(self, counter: int) -> str:
+        kind = "NONE"
+        for changed_at, value in self.encryption_log:
+            if changed_at <= counter:
+                kind = value
+            else:
+                break
+        return kind
+
+    def mode_details(self) -> dict[str, str]:
+        return {"StreamMode": self.mode}
+
+
+@dataclass
+class AccountSettings:
+    commitment_status: str = "DISABLED"
+    started_at: float | None = None
+    ended_at: float | None = None
+    earliest_end_at: float | None = None
+
+
+class KinesisStore:
+    """One account's streams in one region. ``lock`` guards everything; ``changed`` (on the same lock)
+    wakes SubscribeToShard readers when records arrive, a stream changes or the clock moves."""
+
+    def __init__(self, account: str, region: str) -> None:
+        self.account = account
+        self.region = region
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.streams: dict[str, Stream] = {}
+        self.policies: dict[str, str] = {}
+        self.settings = AccountSettings()
+        self.subscriptions: set[tuple[str, str]] = set()  # (consumer ARN, shard id) being served
+        self.waiters = 0
+
+    def wake(self) -> None:
+        if self.waiters:
+            self.changed.notify_all()

@@ -1,0 +1,178 @@
+"""SplitShard, MergeShards, UpdateShardCount and UpdateStreamMode.
+
+Each puts the stream in UPDATING; the shards change when the transition time is over (at once by
+default), as on AWS, where reads and writes go on to the old shards meanwhile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator import clock
+from emulator.context import RequestContext
+from emulator.services.kinesis import limits, sequence, shards
+from emulator.services.kinesis.common import KinesisBase, not_active
+from emulator.services.kinesis.errors import (
+    InvalidArgumentException,
+    LimitExceededException,
+    ResourceInUseException,
+    ResourceNotFoundException,
+)
+from emulator.services.kinesis.models import KinesisStore, Pending, Shard, Stream
+
+
+class ReshardingMixin(KinesisBase):
+    def _reshardable(self, ctx: RequestContext, stream: Stream, shard_id: str) -> Shard:
+        shard = stream.shard_by_id(shard_id)
+        if shard is None:
+            index = sequence.shard_index(shard_id)
+            shown = sequence.shard_id(index) if index is not None else shard_id
+            raise ResourceNotFoundException(
+                f"Could not find shard {shown} in stream {stream.name} under account {ctx.account}."
+            )
+        return shard
+
+    def _not_eligible(self, ctx: RequestContext, stream: Stream, shard: Shard) -> ResourceInUseException:
+        return ResourceInUseException(
+            f"Shard {shard.shard_id} in stream {stream.name} under account {ctx.account} has already been merged "
+            "or split, and thus is not eligible for merging or splitting."
+        )
+
+    def _schedule(self, store: KinesisStore, stream: Stream, now: float, apply: Any) -> None:
+        ready_at = now + self._transition_seconds()
+        stream.status = "UPDATING"
+        stream.pending = Pending(ready_at, lambda: apply(ready_at))
+        self._settle(store, stream, now)
+
+    def split_shard(
+        self,
+        ctx: RequestContext,
+        *,
+        shard_to_split: str,
+        new_starting_hash_key: str,
+        stream_name: str | None = None,
+        stream_arn: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        store = self._store(ctx)
+        now = clock.now()
+        with store.lock:
+            stream = self._find(ctx, store, stream_name, stream_arn, now)
+            shard = self._reshardable(ctx, stream, shard_to_split)
+            self._check_shard_limit(ctx, store, 1)  # type: ignore[attr-defined]
+            key = int(new_starting_hash_key)
+            if not shard.start_hash + 1 < key < shard.end_hash:
+                raise InvalidArgumentException(
+                    f"NewStartingHashKey {new_starting_hash_key} used in SplitShard() on shard {shard.shard_id} in "
+                    f"stream {stream.name} under account {ctx.account} is not both greater than one plus the "
+                    f"shard's StartingHashKey {shard.start_hash} and less than the shard's EndingHashKey "
+                    f"{shard.end_hash}."
+                )
+            if stream.status != "ACTIVE":
+                raise not_active(stream)
+            if not shard.is_open:
+                raise self._not_eligible(ctx, stream, shard)
+            self._schedule(store, stream, now, lambda at: shards.split(stream, shard, key, at))
+        return {}
+
+    def merge_shards(
+        self,
+        ctx: RequestContext,
+        *,
+        shard_to_merge: str,
+        adjacent_shard_to_merge: str,
+        stream_name: str | None = None,
+        stream_arn: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        store = self._store(ctx)
+        now = clock.now()
+        with store.lock:
+            stream = self._find(ctx, store, stream_name, stream_arn, now)
+            first = self._reshardable(ctx, stream, shard_to_merge)
+            second = self._reshardable(ctx, stream, adjacent_shard_to_merge)
+            if first is second or not shards.are_adjacent(first, second):
+                raise InvalidArgumentException(
+                    f"Shards {first.shard_id} and {second.shard_id} in stream {stream.name} under account "
+                    f"{ctx.account} are not an adjacent pair of shards eligible for merging"
+                )
+            if stream.status != "ACTIVE":
+                raise not_active(stream)
+            for shard in (first, second):
+                if not shard.is_open:
+                    raise self._not_eligible(ctx, stream, shard)
+            self._schedule(store, stream, now, lambda at: shards.merge(stream, first, second, at))
+        return {}
+
+    def update_shard_count(
+        self,
+        ctx: RequestContext,
+        *,
+        target_shard_count: int,
+        scaling_type: str,
+        stream_name: str | None = None,
+        stream_arn: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        store = self._store(ctx)
+        now = clock.now()
+        with store.lock:
+            stream = self._active(ctx, store, stream_name, stream_arn, now)
+            if stream.mode != "PROVISIONED":
+                raise InvalidArgumentException(
+                    f"UpdateShardCount is not supported for stream {stream.name} under account {ctx.account} "
+                    "because it is in ON_DEMAND capacity mode."
+                )
+            current = len(stream.open_shards)
+            counts = f"Current open shard count: {current}, Target shard count: {target_shard_count}"
+            limit = min(self._shard_limit(ctx.region), limits.MAX_SHARDS_PER_STREAM)  # type: ignore[attr-defined]
+            if target_shard_count > limit:
+                raise LimitExceededException(
+                    f"Target shard count or number of open shards cannot be greater than {limit}. {counts}"
+                )
+            if target_shard_count > current * 2:
+                raise LimitExceededException(
+                    f"UpdateShardCount cannot scale up over double your current open shard count. {counts}"
+                )
+            if target_shard_count * 2 < current:
+                raise LimitExceededException(
+                    f"UpdateShardCount cannot scale down below half your current open shard count. {counts}"
+                )
+            if target_shard_count > current:
+                self._check_shard_limit(ctx, store, target_shard_count - current)  # type: ignore[attr-defined]
+            self._schedule(store, stream, now, lambda at: shards.rescale_uniform(stream, target_shard_count, at))
+        return {
+            "StreamName": stream.name,
+            "CurrentShardCount": current,
+            "TargetShardCount": target_shard_count,
+            "StreamARN": stream.arn,
+        }
+
+    def update_stream_mode(
+        self,
+        ctx: RequestContext,
+        *,
+        stream_arn: str,
+        stream_mode_details: dict[str, str],
+        warm_throughput_mi_bps: int | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        mode = stream_mode_details["StreamMode"]
+        store = self._store(ctx)
+        now = clock.now()
+        with store.lock:
+            stream = self._active(ctx, store, None, stream_arn, now)
+            if stream.mode == mode:
+                raise InvalidArgumentException(
+                    f"Stream {stream.name} under account {ctx.account} is already in {mode} mode."
+                )
+
+            def apply(_: float) -> None:
+                stream.mode = mode
+                if mode == "ON_DEMAND" and warm_throughput_mi_bps:
+                    stream.warm_throughput_target = stream.warm_throughput_current = warm_throughput_mi_bps
+                if mode == "PROVISIONED":
+                    stream.warm_throughput_target = stream.warm_throughput_current = None
+
+            self._schedule(store, stream, now, apply)
+        return {}

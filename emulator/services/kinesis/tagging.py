@@ -1,0 +1,138 @@
+"""Tags on streams (by name or ARN) and on consumers (by ARN)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from emulator import clock
+from emulator.context import RequestContext
+from emulator.services.kinesis import limits
+from emulator.services.kinesis.common import KinesisBase, not_found, parse_consumer_arn, parse_stream_arn
+from emulator.services.kinesis.errors import InvalidArgumentException, ResourceNotFoundException
+from emulator.services.kinesis.models import KinesisStore
+
+# Unicode letters, digits, white space and _ . / = + - % @ : (as AWS lists them).
+_VALID_TAG = re.compile(r"^[\w\s./=+\-%@:]*$", re.UNICODE)
+
+
+def check_tags(tags: dict[str, str] | list[str]) -> None:
+    texts = list(tags) + (list(tags.values()) if isinstance(tags, dict) else [])
+    if any(not _VALID_TAG.match(text) for text in texts):
+        raise InvalidArgumentException(
+            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, "
+            "_ . / = + - % @ :."
+        )
+    if any(key.startswith("aws:") for key in tags):
+        raise InvalidArgumentException("Tag keys starting with 'aws:' are reserved for AWS use.")
+
+
+class TaggingMixin(KinesisBase):
+    def _tag_target(self, ctx: RequestContext, store: KinesisStore, resource_arn: str, now: float) -> dict[str, str]:
+        """The tag dict of the stream or consumer ``resource_arn`` names."""
+        consumer = parse_consumer_arn(resource_arn)
+        if consumer is not None:
+            region, account, stream_name, consumer_name = consumer
+            stream = store.streams.get(stream_name)
+            if (
+                account != ctx.account
+                or region != ctx.region
+                or stream is None
+                or not self._settle(store, stream, now)
+                or stream.consumers.get(consumer_name) is None
+                or stream.consumers[consumer_name].arn != resource_arn
+            ):
+                raise ResourceNotFoundException(f"Consumer {resource_arn} not found.")
+            return stream.consumers[consumer_name].tags
+        if parse_stream_arn(resource_arn) is None:
+            raise InvalidArgumentException(f"Invalid ResourceARN: {resource_arn}")
+        return self._find(ctx, store, None, resource_arn, now).tags
+
+    def _add_tags(self, target: dict[str, str], tags: dict[str, str], what: str) -> None:
+        check_tags(tags)
+        if len(set(target) | set(tags)) > limits.MAX_TAGS_PER_STREAM:
+            raise InvalidArgumentException(
+                f"Failed to add tags to {what} because a given resource cannot have more than "
+                f"{limits.MAX_TAGS_PER_STREAM} tags associated with it."
+            )
+        target.update(tags)
+
+    def add_tags_to_stream(
+        self,
+        ctx: RequestContext,
+        *,
+        tags: dict[str, str],
+        stream_name: str | None = None,
+        stream_arn: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        store = self._store(ctx)
+        with store.lock:
+            stream = self._find(ctx, store, stream_name, stream_arn, clock.now())
+            self._add_tags(stream.tags, tags, f"stream {stream.name} under account {ctx.account}")
+        return {}
+
+    def remove_tags_from_stream(
+        self,
+        ctx: RequestContext,
+        *,
+        tag_keys: list[str],
+        stream_name: str | None = None,
+        stream_arn: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        check_tags(tag_keys)
+        store = self._store(ctx)
+        with store.lock:
+            stream = self._find(ctx, store, stream_name, stream_arn, clock.now())
+            for key in tag_keys:
+                stream.tags.pop(key, None)
+        return {}
+
+    def list_tags_for_stream(
+        self,
+        ctx: RequestContext,
+        *,
+        stream_name: str | None = None,
+        stream_arn: str | None = None,
+        exclusive_start_tag_key: str | None = None,
+        limit: int | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        store = self._store(ctx)
+        with store.lock:
+            stream = self._find(ctx, store, stream_name, stream_arn, clock.now())
+            keys = sorted(stream.tags)
+            if exclusive_start_tag_key:
+                keys = [k for k in keys if k > exclusive_start_tag_key]
+            page = keys[: limit or limits.LIST_TAGS_DEFAULT]
+            tags = [{"Key": k, "Value": stream.tags[k]} for k in page]
+        return {"Tags": tags, "HasMoreTags": len(keys) > len(page)}
+
+    def tag_resource(self, ctx: RequestContext, *, tags: dict[str, str], resource_arn: str, **_: Any) -> dict[str, Any]:
+        store = self._store(ctx)
+        with store.lock:
+            target = self._tag_target(ctx, store, resource_arn, clock.now())
+            self._add_tags(target, tags, f"resource {resource_arn}")
+        return {}
+
+    def untag_resource(
+        self, ctx: RequestContext, *, tag_keys: list[str], resource_arn: str, **_: Any
+    ) -> dict[str, Any]:
+        check_tags(tag_keys)
+        store = self._store(ctx)
+        with store.lock:
+            target = self._tag_target(ctx, store, resource_arn, clock.now())
+            for key in tag_keys:
+                target.pop(key, None)
+        return {}
+
+    def list_tags_for_resource(self, ctx: RequestContext, *, resource_arn: str, **_: Any) -> dict[str, Any]:
+        store = self._store(ctx)
+        with store.lock:
+            target = self._tag_target(ctx, store, resource_arn, clock.now())
+            tags = [{"Key": k, "Value": target[k]} for k in sorted(target)]
+        return {"Tags": tags}
+
+
+__all__ = ["TaggingMixin", "check_tags", "not_found"]
