@@ -58,4 +58,4 @@ class CborProtocol(JsonProtocol):
 
     def _encode_timestamp(self, value: Any) -> Any:
         moment = to_datetime(value)
-        return int(moment.timestamp() * 1000)
+        return round(moment.timestamp() * 1000)

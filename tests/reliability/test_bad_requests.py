@@ -40,7 +40,9 @@ def test_a_value_of_the_wrong_type_is_a_serialization_exception(url: str, body: 
     assert response.json() == {"__type": "SerializationException", "message": message}
 
 
-@pytest.mark.parametrize("target", ["Kinesis_20131202.NoSuchThing", "AWSEvents.putEvents", "DynamoDB_20120810.GetItem", ""])
+@pytest.mark.parametrize(
+    "target", ["Kinesis_20131202.NoSuchThing", "AWSEvents.putEvents", "DynamoDB_20120810.GetItem", ""]
+)
 def test_an_unknown_target_is_an_unknown_operation(url: str, target: str) -> None:
     response = json_call(url, target, "{}")
     assert response.status == 400
