@@ -20,7 +20,7 @@ from emulator import specs
 from emulator.context import RequestContext
 from emulator.errors import ServiceError
 from emulator.protocols import for_spec
-from emulator.protocols.base import Request
+from emulator.protocols.base import Request, Response
 
 from .generate import Generator
 
@@ -57,6 +57,15 @@ def _request(service: str, op: OperationModel, params: dict[str, Any]) -> Reques
     return Request(method=wire["method"], headers=headers, query_string="", body=body)
 
 
+def _wire(response: Response) -> dict[str, Any]:
+    """Our response as botocore's parsers take it (header names in lower case, as its HTTP layer gives them)."""
+    return {
+        "status_code": response.status,
+        "headers": {name.lower(): value for name, value in response.headers},
+        "body": response.body,
+    }
+
+
 @pytest.mark.parametrize(("service", "operation"), _operations())
 def test_request_round_trip(service: str, operation: str) -> None:
     model: ServiceModel = _models[service]
@@ -84,9 +93,7 @@ def test_response_round_trip(service: str, operation: str) -> None:
     ctx = RequestContext(service=service, account="000000000000", region="us-east-1")
     response = protocol.serialize(ctx, specs.load(service).operation(operation), result)
     assert response.status == 200
-    parsed = parsers.create_parser(model.protocol).parse(
-        {"status_code": 200, "headers": {k.lower(): v for k, v in response.headers}, "body": response.body}, op.output_shape
-    )
+    parsed = parsers.create_parser(model.protocol).parse(_wire(response), op.output_shape)
     assert parsed["ResponseMetadata"]["RequestId"] == ctx.request_id
     assert _normalize(parsed) == _normalize(result)
 
@@ -103,9 +110,7 @@ def test_every_error_shape_reaches_botocore_with_its_code(service: str, error: s
     ctx = RequestContext(service=service, account="000000000000", region="us-east-1")
     response = protocol.serialize_error(ctx, ServiceError("it <failed> & 'why'", code=error))
     assert response.status == expected_status
-    parsed = parsers.create_parser(model.protocol).parse(
-        {"status_code": response.status, "headers": {k.lower(): v for k, v in response.headers}, "body": response.body}, None
-    )
+    parsed = parsers.create_parser(model.protocol).parse(_wire(response), None)
     assert parsed["Error"]["Code"] == expected_code
     assert parsed["Error"]["Message"] == "it <failed> & 'why'"
     # The client's exception factory maps the code to the model's exception class.
