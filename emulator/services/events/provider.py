@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from emulator import patterns
 from emulator.context import RequestContext
 from emulator.errors import error_class
 from emulator.services.base import Provider
@@ -12,6 +13,7 @@ from emulator.services.pagination import InvalidToken, paginate
 from emulator.store import Stores
 
 ValidationException = error_class("ValidationException")
+InvalidEventPatternException = error_class("InvalidEventPatternException")
 
 DEFAULT_PAGE = 100
 
@@ -44,6 +46,15 @@ class EventsProvider(Provider):
         if token:
             result["NextToken"] = token
         return result
+
+    def test_event_pattern(self, ctx: RequestContext, *, event_pattern: str, event: str, **_: Any) -> dict[str, Any]:
+        """Whether ``event`` matches ``event_pattern``; stateless, with AWS's error for a bad pattern or event."""
+        try:
+            return {"Result": patterns.test_event_pattern(event_pattern, event)}
+        except patterns.InvalidEventPatternError as error:
+            raise InvalidEventPatternException(error.message) from None
+        except patterns.InvalidTestEventError as error:
+            raise ValidationException(error.message) from None
 
 
 def _bus(bus: EventBus) -> dict[str, Any]:

@@ -1,0 +1,67 @@
+"""Events as AWS's engine sees them: ``path -> [(value, array trail), ...]``.
+
+Nested objects become dot-joined paths (``{"detail": {"state": "x"}}`` -> ``detail.state``; a
+pattern key ``"state.status"`` therefore matches a nested ``state``/``status`` pair, as on AWS).
+Array elements all sit at the array's own path, so a field "matches if any element matches".
+
+The *trail* of a value lists the arrays it sits in, as ``(array id, index)`` pairs. AWS matches
+array-consistently: fields of one sub-rule must come from the same element of an array of
+objects, so ``{"a": {"b": [1], "c": [4]}}`` does not match ``{"a": [{"b": 1, "c": 2},
+{"b": 3, "c": 4}]}``. Values outside arrays have the empty trail, which costs nothing.
+
+Flattening uses an explicit stack: a deeply nested event cannot raise ``RecursionError``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Trail = tuple[tuple[int, int], ...]
+Flat = dict[str, list[tuple[Any, Trail]]]
+_NO_TRAIL: Trail = ()
+
+
+def flatten(event: Any) -> Flat:
+    """Flatten a decoded JSON document (a non-object root has no fields)."""
+    out: Flat = {}
+    if type(event) is not dict:
+        return out
+    stack: list[tuple[Any, str, Trail]] = [(event, "", _NO_TRAIL)]
+    next_array = 0
+    while stack:
+        node, path, trail = stack.pop()
+        if type(node) is dict:
+            for key, value in node.items():
+                full = f"{path}.{key}" if path else key
+                t = type(value)
+                if t is dict or t is list:
+                    stack.append((value, full, trail))
+                else:
+                    entry = out.get(full)
+                    if entry is None:
+                        out[full] = [(value, trail)]
+                    else:
+                        entry.append((value, trail))
+        else:  # a list
+            next_array += 1
+            aid = next_array
+            for index, value in enumerate(node):
+                t = type(value)
+                element_trail = trail + ((aid, index),)
+                if t is dict or t is list:
+                    stack.append((value, path, element_trail))
+                else:
+                    entry = out.get(path)
+                    if entry is None:
+                        out[path] = [(value, element_trail)]
+                    else:
+                        entry.append((value, element_trail))
+    return out
+
+
+def consistent(constraint: dict[int, int], trail: Trail) -> bool:
+    """Can a value with ``trail`` join values already chosen under ``constraint``?"""
+    for aid, index in trail:
+        if constraint.get(aid, index) != index:
+            return False
+    return True
