@@ -17,6 +17,7 @@ MIN_RETENTION_HOURS = 24
 MAX_RETENTION_HOURS = 8760
 MAX_TAGS_PER_STREAM = 50
 MAX_SHARDS_PER_STREAM = 10000
+SCALINGS_PER_DAY = 10  # UpdateShardCount calls per stream per rolling 24 hours
 GET_RECORDS_MAX_BYTES = 10 * MIB
 PUT_RECORDS_MAX_BYTES = 10 * MIB  # the whole request, partition keys included (API reference, PutRecords)
 WRITE_BYTES_PER_SECOND = MIB

@@ -199,6 +199,8 @@ class Stream:
     tags: dict[str, str] = field(default_factory=dict)
     consumers: dict[str, Consumer] = field(default_factory=dict)
     max_record_kib: int = 1024
+    # When UpdateShardCount last scaled the stream (AWS allows ten scalings per rolling 24 hours).
+    scalings: list[float] = field(default_factory=list)
     warm_throughput_target: int | None = None
     warm_throughput_current: int | None = None
     # The open shards, sorted by starting hash key, with their starting keys for bisect.

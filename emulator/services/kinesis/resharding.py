@@ -138,8 +138,15 @@ class ReshardingMixin(KinesisBase):
                 raise LimitExceededException(
                     f"UpdateShardCount cannot scale down below half your current open shard count. {counts}"
                 )
+            recent = [at for at in stream.scalings if at > now - 86400]
+            if len(recent) >= limits.SCALINGS_PER_DAY:
+                raise LimitExceededException(
+                    f"Stream {stream.name} under account {ctx.account} has already been scaled "
+                    f"{limits.SCALINGS_PER_DAY} times in the last 24 hours, the most UpdateShardCount allows."
+                )
             if target_shard_count > current:
                 self._check_shard_limit(ctx, store, target_shard_count - current)  # type: ignore[attr-defined]
+            stream.scalings = [*recent, now]
             self._schedule(store, stream, now, lambda at: shards.rescale_uniform(stream, target_shard_count, at))
         return {
             "StreamName": stream.name,

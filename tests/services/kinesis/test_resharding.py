@@ -315,3 +315,16 @@ def test_list_shards_token_expires(kinesis) -> None:
     token = kinesis.list_shards(StreamName="s", MaxResults=1)["NextToken"]
     clock.advance(301)
     assert error_of(kinesis.list_shards, NextToken=token)[0] == "ExpiredNextTokenException"
+
+
+def test_update_shard_count_allows_ten_scalings_per_rolling_day(kinesis) -> None:
+    make_stream(kinesis, "s", 2)
+    for target in (3, 2) * 5:
+        kinesis.update_shard_count(StreamName="s", TargetShardCount=target, ScalingType="UNIFORM_SCALING")
+    code, message = error_of(
+        kinesis.update_shard_count, StreamName="s", TargetShardCount=3, ScalingType="UNIFORM_SCALING"
+    )
+    assert code == "LimitExceededException" and "10 times in the last 24 hours" in message
+    assert len(kinesis.list_shards(StreamName="s", ShardFilter={"Type": "AT_LATEST"})["Shards"]) == 2
+    clock.advance(86400)
+    kinesis.update_shard_count(StreamName="s", TargetShardCount=3, ScalingType="UNIFORM_SCALING")
