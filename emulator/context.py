@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass, field
 
 from emulator import clock
 
 
+_PREFIX = uuid.uuid4().hex[:20]
+_counter = itertools.count(1)
+
+
 def new_request_id() -> str:
-    return str(uuid.uuid4())
+    """A request id shaped like AWS's (a UUID): unique within the process and across restarts."""
+    tail = f"{_PREFIX}{next(_counter) & 0xFFFFFFFFFFFF:012x}"
+    return f"{tail[:8]}-{tail[8:12]}-{tail[12:16]}-{tail[16:20]}-{tail[20:]}"
 
 
 @dataclass

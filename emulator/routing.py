@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qs
 
 TARGET_PREFIXES = {"AWSEvents": "events", "Kinesis_20131202": "kinesis"}
 SCOPE_SERVICES = {"events": "events", "sns": "sns", "kinesis": "kinesis"}
 
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/,\s]*/([^/,\s]+)/([^/,\s]+)/")
 _ACCOUNT = re.compile(r"\d{12}")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 
@@ -30,9 +30,14 @@ class Route:
 
 def credential_scope(environ: dict) -> tuple[str, str, str] | None:
     """(access key id, region, service) of the SigV4 Authorization header or presigned URL."""
-    match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
-    if match:
-        return match.group(1), match.group(2), match.group(3)
+    authorization = environ.get("HTTP_AUTHORIZATION")
+    if authorization:
+        start = authorization.find("Credential=")
+        if start >= 0:
+            end = authorization.find(",", start)
+            parts = authorization[start + 11 : end if end >= 0 else None].strip().split("/")
+            if len(parts) >= 4:
+                return parts[0], parts[2], parts[3]
     query = environ.get("QUERY_STRING", "")
     if "X-Amz-Credential" in query:
         values = parse_qs(query).get("X-Amz-Credential")
@@ -45,14 +50,19 @@ def credential_scope(environ: dict) -> tuple[str, str, str] | None:
 
 def route(environ: dict, default_account: str, default_region: str) -> Route:
     scope = credential_scope(environ)
-    account, region, scope_service = default_account, default_region, None
-    if scope is not None:
-        key_id, scope_region, scope_service = scope
-        if _ACCOUNT.fullmatch(key_id):
-            account = key_id
-        if _REGION.fullmatch(scope_region):
-            region = scope_region
+    if scope is None:
+        return Route(service_for(environ), default_account, default_region)
+    key_id, scope_region, scope_service = scope
+    account, region = _identity(key_id, scope_region, default_account, default_region)
     return Route(service_for(environ, scope_service), account, region)
+
+
+@lru_cache(maxsize=1024)
+def _identity(key_id: str, scope_region: str, default_account: str, default_region: str) -> tuple[str, str]:
+    """(account, region) of a credential: a client sends the same one on every request."""
+    account = key_id if _ACCOUNT.fullmatch(key_id) else default_account
+    region = scope_region if _REGION.fullmatch(scope_region) else default_region
+    return account, region
 
 
 def service_for(environ: dict, scope_service: str | None = None) -> str | None:

@@ -18,7 +18,7 @@ from emulator import __version__, clock
 from emulator.config import Config
 from emulator.context import RequestContext
 from emulator.errors import InternalFailure, ServiceError, UnknownOperationException, error_class
-from emulator.protocols.base import Protocol, Request, Response
+from emulator.protocols.base import EnvironHeaders, Protocol, Request, Response
 from emulator.routing import route
 from emulator.services import SERVICES, Registry
 
@@ -115,7 +115,7 @@ class App:
                 return self._too_large(environ, service, found.account, found.region, limit)
             request = Request(
                 method=environ.get("REQUEST_METHOD", "GET"),
-                headers=_headers(environ),
+                headers=EnvironHeaders(environ),
                 query_string=environ.get("QUERY_STRING", ""),
                 body=body,
             )
@@ -132,13 +132,9 @@ class App:
             log.exception("internal error in %s %s", service, ctx.operation or "?")
             failure = InternalFailure("Internal service error") if service != "sns" else _sns_internal_error()
             response = protocol.serialize_error(ctx, failure)
-        log.info(
-            "%s %s %d %.1fms",
-            service,
-            ctx.operation or "-",
-            response.status,
-            (time.perf_counter() - started) * 1000,
-        )
+        if log.isEnabledFor(logging.INFO):
+            elapsed = (time.perf_counter() - started) * 1000
+            log.info("%s %s %d %.1fms", service, ctx.operation or "-", response.status, elapsed)
         return response
 
     def _too_large(self, environ: dict, service: str | None, account: str, region: str, limit: int) -> Response:
@@ -198,15 +194,6 @@ def _read_body(environ: dict[str, Any], length: int | None, limit: int) -> bytes
         return stream.read(length) if length else b""
     body = stream.read(limit + 1)
     return None if len(body) > limit else body
-
-
-def _headers(environ: dict[str, Any]) -> dict[str, str]:
-    headers = {
-        key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")
-    }
-    if environ.get("CONTENT_TYPE"):
-        headers["content-type"] = environ["CONTENT_TYPE"]
-    return headers
 
 
 _REASONS = {

@@ -132,6 +132,26 @@ class Shape:
         return bool(self.raw.get("document"))
 
     @cached_property
+    def constrained(self) -> bool:
+        """Whether a value of this shape can fail validation (so unconstrained ones are not walked)."""
+        return self._constrained(set())
+
+    def _constrained(self, seen: set[str]) -> bool:
+        if self.name in seen:
+            return False
+        seen.add(self.name)
+        raw = self.raw
+        if any(key in raw for key in ("min", "max", "enum", "pattern")) or raw.get("required"):
+            return True
+        if self.type == "structure":
+            return not self.is_document and any(m.shape._constrained(seen) for m in self.members.values())
+        if self.type == "list":
+            return self.member.shape._constrained(seen)
+        if self.type == "map":
+            return self.key.shape._constrained(seen) or self.value.shape._constrained(seen)
+        return False
+
+    @cached_property
     def event_stream_member(self) -> str | None:
         """The member of an output structure that carries an event stream (SubscribeToShard)."""
         for name, member in self.members.items():

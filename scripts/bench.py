@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import json
 import multiprocessing
 import os
@@ -226,6 +227,13 @@ def _serve(spec: str) -> None:
     """Subprocess entry: serve ``spec`` on a free port, print the port, serve until killed."""
     from emulator.serving import Server
 
+    if spec != "noop":
+        # Log as `python -m emulator` does (by default a line per request at INFO, on standard error;
+        # EMULATOR_LOG_LEVEL as for the CLI), so the figures include it.
+        from emulator.__main__ import configure_logging
+        from emulator.config import Config
+
+        configure_logging(getattr(logging, Config.from_env().log_level.upper()))
     server = Server(load_app(spec), "127.0.0.1", 0)
     print(server.port, flush=True)
     server.serve_forever()
@@ -238,6 +246,7 @@ class ServedApp:
         self.proc = subprocess.Popen(
             [sys.executable, os.path.abspath(__file__), "--serve", spec],
             stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             cwd=ROOT,
         )
         line = self.proc.stdout.readline()

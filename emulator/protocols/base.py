@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -25,12 +25,30 @@ class Response:
     body: bytes | Iterable[bytes] = b""
 
 
+class EnvironHeaders:
+    """Request headers read straight from a WSGI environ, by lower-case name, without copying them all."""
+
+    __slots__ = ("environ",)
+
+    def __init__(self, environ: Mapping[str, Any]) -> None:
+        self.environ = environ
+
+    def get(self, name: str, default: str = "") -> str:
+        if name == "content-type":
+            key = "CONTENT_TYPE"
+        elif name == "content-length":
+            key = "CONTENT_LENGTH"
+        else:
+            key = "HTTP_" + name.upper().replace("-", "_")
+        return self.environ.get(key, default)
+
+
 @dataclass
 class Request:
     """The parts of an HTTP request a protocol reads."""
 
     method: str
-    headers: dict[str, str]  # lower-case names
+    headers: Mapping[str, str] | EnvironHeaders  # looked up by lower-case name
     query_string: str
     body: bytes
 

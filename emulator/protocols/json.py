@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 JSON_CONTENT_TYPES = frozenset({"application/x-amz-json-1.1", "application/x-amz-json-1.0", "application/json"})
 EVENT_STREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 _JSON_TOKEN = {str: "STRING_VALUE", bool: "BOOLEAN_VALUE", int: "NUMBER_VALUE", float: "NUMBER_VALUE"}
 _TYPE_NAMES = {
@@ -149,7 +150,7 @@ class JsonProtocol(Protocol):
 
     @staticmethod
     def _dump(document: Any) -> bytes:
-        return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return _ENCODER.encode(document).encode("utf-8")
 
     def _decode_blob(self, shape: Shape, raw: Any) -> bytes:
         if not isinstance(raw, str):

@@ -161,11 +161,22 @@ class QueryProtocol(Protocol):
     # -- responses -----------------------------------------------------------------------------
 
     def serialize(self, ctx: RequestContext, operation: Operation, result: dict[str, Any]) -> Response:
-        body: dict[str, Any] = {"@xmlns": self.spec.xml_namespace}
+        # The envelope is the same for every operation and holds nothing that needs escaping (the
+        # namespace is the model's, the request id ours), so it is written directly; xmltodict writes
+        # and escapes the result's content.
+        name = operation.name
+        parts = [f'<{name}Response xmlns="{self.spec.xml_namespace}">']
         if operation.output is not None and operation.result_wrapper:
-            body[operation.result_wrapper] = self._out_structure(operation.output, result) or None
-        body["ResponseMetadata"] = {"RequestId": ctx.request_id}
-        return self._xml(ctx, 200, {f"{operation.name}Response": body})
+            wrapper = operation.result_wrapper
+            content = self._out_structure(operation.output, result)
+            if content:
+                parts.append(f"<{wrapper}>{_unparse(content)}</{wrapper}>")
+            else:
+                parts.append(f"<{wrapper}></{wrapper}>")
+        parts.append(
+            f"<ResponseMetadata><RequestId>{ctx.request_id}</RequestId></ResponseMetadata></{name}Response>"
+        )
+        return self._response(ctx, 200, "".join(parts))
 
     def serialize_error(self, ctx: RequestContext, error: ServiceError) -> Response:
         code, status, sender = self.error_status(error)
@@ -179,8 +190,10 @@ class QueryProtocol(Protocol):
         return self._xml(ctx, status, document)
 
     def _xml(self, ctx: RequestContext, status: int, document: dict[str, Any]) -> Response:
-        # XML parsers turn a raw carriage return into a line feed; a character reference keeps it.
-        body = xmltodict.unparse(document, full_document=False).encode("utf-8").replace(b"\r", b"&#13;")
+        return self._response(ctx, status, _unparse(document))
+
+    def _response(self, ctx: RequestContext, status: int, text: str) -> Response:
+        body = text.encode("utf-8")
         return Response(
             status,
             [
@@ -231,6 +244,12 @@ class QueryProtocol(Protocol):
         if kind == "timestamp":
             return iso8601(value)
         return str(value)
+
+
+def _unparse(document: dict[str, Any]) -> str:
+    """XML text of ``document``, escaped by xmltodict."""
+    # XML parsers turn a raw carriage return into a line feed; a character reference keeps it.
+    return xmltodict.unparse(document, full_document=False).replace("\r", "&#13;")
 
 
 def _indexes(node: _Tree) -> list[str]:

@@ -58,14 +58,15 @@ def _fail(errors: list[str], shape: Shape, value: Any, path: str, constraint: st
 
 
 def _structure(shape: Shape, value: dict[str, Any], prefix: str, errors: list[str]) -> None:
+    required = shape.required
     for name, member in shape.members.items():
         item = value.get(name)
-        path = _path(prefix, name)
         if item is None:
-            if name in shape.required:
-                _fail(errors, member.shape, None, path, "Member must not be null")
+            if name in required:
+                _fail(errors, member.shape, None, _path(prefix, name), "Member must not be null")
             continue
-        _value(member.shape, item, path, errors)
+        if member.shape.constrained:
+            _value(member.shape, item, _path(prefix, name), errors)
 
 
 def _value(shape: Shape, value: Any, path: str, errors: list[str]) -> None:

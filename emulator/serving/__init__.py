@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from urllib.parse import unquote_to_bytes
 from typing import Any
 
 log = logging.getLogger("emulator.serving")
@@ -224,8 +225,6 @@ class Server:
         self, method: str, target: str, protocol: str, headers: list[tuple[str, str]], addr: Any
     ) -> dict[str, Any]:
         """A WSGI environ from the request line and headers (``wsgi.input`` is set later)."""
-        from urllib.parse import unquote_to_bytes
-
         path, _, query = target.partition("?")
         if path.startswith(("http://", "https://")):  # absolute-form
             path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else "/"
