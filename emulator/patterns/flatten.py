@@ -14,15 +14,21 @@ Flattening uses an explicit stack: a deeply nested event cannot raise ``Recursio
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Container
 
 Trail = tuple[tuple[int, int], ...]
 Flat = dict[str, list[tuple[Any, Trail]]]
 _NO_TRAIL: Trail = ()
 
 
-def flatten(event: Any) -> Flat:
-    """Flatten a decoded JSON document (a non-object root has no fields)."""
+def flatten(event: Any, wanted: Container[str] | None = None) -> Flat:
+    """Flatten a decoded JSON document (a non-object root has no fields).
+
+    With ``wanted`` (every path some rule mentions, with its dotted prefixes), objects and
+    arrays whose path no rule can reach are skipped unread: most of a large event is usually
+    irrelevant to the rules, and skipping it is most of the saving. Empty paths are always kept
+    (a key ``""`` at the top contributes no path segment of its own).
+    """
     out: Flat = {}
     if type(event) is not dict:
         return out
@@ -33,6 +39,8 @@ def flatten(event: Any) -> Flat:
         if type(node) is dict:
             for key, value in node.items():
                 full = f"{path}.{key}" if path else key
+                if wanted is not None and full not in wanted and full:
+                    continue
                 t = type(value)
                 if t is dict or t is list:
                     stack.append((value, full, trail))
@@ -65,3 +73,56 @@ def consistent(constraint: dict[int, int], trail: Trail) -> bool:
         if constraint.get(aid, index) != index:
             return False
     return True
+
+
+def flatten_split(event: Any, wanted: Container[str] | None = None) -> tuple[dict[str, Any], Flat]:
+    """``flatten`` for the shared machine: ``(single, multi)``.
+
+    ``single`` maps each path holding exactly one value outside any array to that bare value;
+    ``multi`` holds every other path as ``flatten`` would. Most paths of most events are single,
+    and keeping them bare saves a list and a tuple per value -- allocations that, at thousands of
+    rules, cost more in garbage collection than the lookups they feed.
+    """
+    single: dict[str, Any] = {}
+    multi: Flat = {}
+    if type(event) is not dict:
+        return single, multi
+    stack: list[tuple[Any, str, Trail]] = [(event, "", _NO_TRAIL)]
+    next_array = 0
+    while stack:
+        node, path, trail = stack.pop()
+        if type(node) is dict:
+            for key, value in node.items():
+                full = f"{path}.{key}" if path else key
+                if wanted is not None and full not in wanted and full:
+                    continue
+                t = type(value)
+                if t is dict or t is list:
+                    stack.append((value, full, trail))
+                    continue
+                entry = multi.get(full)
+                if entry is not None:
+                    entry.append((value, trail))
+                elif trail:
+                    if full in single:
+                        multi[full] = [(single.pop(full), _NO_TRAIL), (value, trail)]
+                    else:
+                        multi[full] = [(value, trail)]
+                elif full in single:
+                    multi[full] = [(single.pop(full), _NO_TRAIL), (value, _NO_TRAIL)]
+                else:
+                    single[full] = value
+        else:  # a list: its scalar elements all sit at the list's own path
+            next_array += 1
+            aid = next_array
+            for index, value in enumerate(node):
+                t = type(value)
+                element_trail = trail + ((aid, index),)
+                if t is dict or t is list:
+                    stack.append((value, path, element_trail))
+                    continue
+                entry = multi.get(path)
+                if entry is None:
+                    entry = multi[path] = [(single.pop(path), _NO_TRAIL)] if path in single else []
+                entry.append((value, element_trail))
+    return single, multi

@@ -1,16 +1,11 @@
 """``Ruleset``: many named patterns in one shared state machine.
 
-The shape is AWS's own engine's (aws/event-ruler): every sub-rule is a chain of conditions in path
-order from one root state; chains that start with the same conditions share states. Each state
-indexes its outgoing conditions per path, so an event value finds every condition it satisfies
-in a few lookups whatever the number of rules:
-
-* exact strings, numbers and literals: one dict lookup each (numbers by value, so 5 == 5.0);
-* prefixes and suffixes: a character trie walked along the value (forwards or backwards);
-* equals-ignore-case and its prefix/suffix forms: the same on the lower-cased value;
-* numeric ranges: ``bisect`` into precomputed segments when there are many;
-* the rest (wildcard, cidr, anything-but): a short list of predicates per state and path;
-* ``exists: true`` always, ``exists: false`` only when the event lacks the path.
+The shape is AWS's own engine's (aws/event-ruler): every sub-rule is a chain of conditions from
+one root state (most selective first, see ``Ruleset._order``; AWS uses key order); chains that
+start with the same conditions share states. Each state indexes its outgoing conditions per path,
+so an event value finds every condition it satisfies in a few lookups whatever the number of rules:
+dicts for exact values, prefix/suffix operands by length, ``bisect`` over numeric bounds, short
+predicate lists for the rest (see ``index.py``).
 
 A state reached at the end of a chain names the rules whose sub-rule ends there, so rules that
 share states never match each other's events. Matching cost grows with the event's fields and the
@@ -20,260 +15,54 @@ Concurrency: writers (add, remove) serialize on a lock; readers take no lock. Re
 *look up* dicts and iterate tuples; writers replace tuples (copy-on-write) and only add or delete
 dict keys, which is atomic under the GIL. A rule becomes visible when its last state is marked,
 so a reader sees a rule either whole or not at all.
+
+Speed: the event is flattened once per call and only along paths some rule mentions (the
+ruleset keeps their dotted prefixes), so an event's unused bulk costs a key lookup, not a
+``(path, value)`` entry. The walk keeps states reached without array constraints apart from
+constrained ones, so the common case pushes bare states and dedups them by identity.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
-from bisect import bisect_left
 from collections import Counter
 from typing import Any
 
-from .flatten import Flat, consistent, flatten
-from .matchers import FieldCondition, literal_key, looks_like_ip, parse_ip, NUMERIC_LIMIT
+from .flatten import Flat, consistent, flatten_split
+from .index import _FieldIndex
+from .matchers import FieldCondition
 from .pattern import Pattern
 
-_LINEAR_RANGES = 8
-
-
-class _Trie:
-    __slots__ = ("children", "states")
-
-    def __init__(self) -> None:
-        self.children: dict[str, _Trie] = {}
-        self.states: tuple[_State, ...] = ()
-
-
-def _trie_add(root: _Trie, key: str, state: "_State") -> None:
-    node = root
-    for ch in key:
-        child = node.children.get(ch)
-        if child is None:
-            child = _Trie()
-            node.children[ch] = child
-        node = child
-    node.states = node.states + (state,)
-
-
-def _trie_remove(root: _Trie, key: str, state: "_State") -> None:
-    node = root
-    for ch in key:
-        node = node.children.get(ch)  # type: ignore[assignment]
-        if node is None:
-            return
-    node.states = tuple(s for s in node.states if s is not state)
-
-
-def _trie_walk(root: _Trie, chars: Any, out: list) -> None:
-    node = root
-    if node.states:
-        out.extend(node.states)
-    for ch in chars:
-        node = node.children.get(ch)  # type: ignore[assignment]
-        if node is None:
-            return
-        if node.states:
-            out.extend(node.states)
-
-
-class _Ranges:
-    """Immutable index of numeric ranges -> states, rebuilt by writers on change."""
-
-    __slots__ = ("entries", "points", "slots")
-
-    def __init__(self, entries: tuple) -> None:
-        self.entries = entries  # (lo, lo_open, hi, hi_open, state)
-        self.points: list[float] = []
-        self.slots: list[tuple] = []
-        if len(entries) > _LINEAR_RANGES:
-            points = sorted({e[0] for e in entries} | {e[2] for e in entries})
-            slots = []
-            # slot 2k is the point points[k]; slot 2k+1 the open gap after it (2k-1 before).
-            for k, p in enumerate(points):
-                if k:
-                    mid = (points[k - 1] + p) / 2
-                    slots.append(tuple(e[4] for e in entries if _covers(e, mid)))
-                else:
-                    slots.append(tuple(e[4] for e in entries if _covers(e, p - 1)))
-                slots.append(tuple(e[4] for e in entries if _covers(e, p)))
-            slots.append(tuple(e[4] for e in entries if _covers(e, points[-1] + 1)))
-            self.points = points
-            self.slots = slots
-
-    def find(self, v: float, out: list) -> None:
-        if not self.points:
-            for e in self.entries:
-                if _covers(e, v):
-                    out.append(e[4])
-            return
-        k = bisect_left(self.points, v)
-        if k < len(self.points) and self.points[k] == v:
-            out.extend(self.slots[2 * k + 1])
-        else:
-            out.extend(self.slots[2 * k])
-
-
-def _covers(e: tuple, v: float) -> bool:
-    lo, lo_open, hi, hi_open = e[0], e[1], e[2], e[3]
-    if v < lo or (lo_open and v == lo):
-        return False
-    return not (v > hi or (hi_open and v == hi))
-
-
-_EMPTY_RANGES = _Ranges(())
-
-
-class _FieldIndex:
-    """The transitions out of one state on one path."""
-
-    __slots__ = ("conds", "exact", "numbers", "literals", "ips", "ic", "prefix", "suffix",
-                 "prefix_ic", "suffix_ic", "ranges", "preds", "cidrs", "any", "absent", "lower")
-
-    def __init__(self) -> None:
-        self.conds: dict[FieldCondition, _State] = {}  # writer bookkeeping
-        self.exact: dict[str, tuple] = {}
-        self.numbers: dict[float, tuple] = {}
-        self.literals: dict[str, tuple] = {}
-        self.ips: dict[tuple[int, int], tuple] = {}
-        self.ic: dict[str, tuple] = {}
-        self.prefix: _Trie | None = None
-        self.suffix: _Trie | None = None
-        self.prefix_ic: _Trie | None = None
-        self.suffix_ic: _Trie | None = None
-        self.ranges = _EMPTY_RANGES
-        self.preds: tuple = ()
-        self.cidrs: tuple = ()  # (family, lo, hi, state): the value's address is parsed once
-        self.any: tuple = ()
-        self.absent: tuple = ()
-        self.lower = False  # any lower-cased lookups needed
-
-    # ------------------------------------------------------------------ reading
-    def next_states(self, v: Any, out: list) -> None:
-        t = type(v)
-        if t is str:
-            hit = self.exact.get(v)
-            if hit:
-                out.extend(hit)
-            if (self.ips or self.cidrs) and looks_like_ip(v):
-                ip = parse_ip(v)
-                if ip is not None:
-                    hit = self.ips.get(ip)
-                    if hit:
-                        out.extend(hit)
-                    family, address = ip
-                    for fam, lo, hi, state in self.cidrs:
-                        if fam == family and lo <= address <= hi:
-                            out.append(state)
-            if self.prefix is not None:
-                _trie_walk(self.prefix, v, out)
-            if self.suffix is not None:
-                _trie_walk(self.suffix, reversed(v), out)
-            if self.lower:
-                low = v.lower()
-                hit = self.ic.get(low)
-                if hit:
-                    out.extend(hit)
-                if self.prefix_ic is not None:
-                    _trie_walk(self.prefix_ic, low, out)
-                if self.suffix_ic is not None:
-                    _trie_walk(self.suffix_ic, reversed(low), out)
-        elif t is int or t is float:
-            hit = self.numbers.get(v)
-            if hit:
-                out.extend(hit)
-            if self.ranges.entries and -NUMERIC_LIMIT <= v <= NUMERIC_LIMIT:
-                self.ranges.find(v, out)
-        else:
-            hit = self.literals.get(literal_key(v))  # type: ignore[arg-type]
-            if hit:
-                out.extend(hit)
-        for matcher, state in self.preds:
-            if matcher.test(v):
-                out.append(state)
-        if self.any:
-            out.extend(self.any)
-
-    # ------------------------------------------------------------------ writing
-    def add(self, cond: FieldCondition, state: "_State") -> None:
-        self.conds[cond] = state
-        for m in cond.matchers:
-            self._apply(m, state, adding=True)
-        if cond.absent:
-            self.absent = self.absent + (state,)
-
-    def remove(self, cond: FieldCondition) -> None:
-        state = self.conds.pop(cond)
-        for m in cond.matchers:
-            self._apply(m, state, adding=False)
-        if cond.absent:
-            self.absent = tuple(s for s in self.absent if s is not state)
-
-    def _apply(self, m: Any, state: "_State", adding: bool) -> None:
-        kind, arg = m.kind, m.arg
-        table = {"str": self.exact, "num": self.numbers, "lit": self.literals,
-                 "ip": self.ips, "ic": self.ic}.get(kind)
-        if table is not None:
-            _dict_update(table, arg, state, adding)
-            if kind == "ic":
-                self.lower = True
-            return
-        if kind in ("prefix", "suffix", "prefix_ic", "suffix_ic"):
-            trie = getattr(self, kind)
-            if trie is None:
-                trie = _Trie()
-                setattr(self, kind, trie)
-            key = arg[::-1] if kind.startswith("suffix") else arg
-            (_trie_add if adding else _trie_remove)(trie, key, state)
-            if kind.endswith("_ic"):
-                self.lower = True
-            return
-        if kind == "numeric":
-            entries = self.ranges.entries
-            if adding:
-                entries = entries + (arg + (state,),)
-            else:
-                entries = tuple(e for e in entries if not (e[4] is state and e[:4] == arg))
-            self.ranges = _Ranges(entries)
-            return
-        if kind == "cidr":
-            entry = arg + (state,)
-            self.cidrs = self.cidrs + (entry,) if adding else tuple(c for c in self.cidrs if c != entry)
-            return
-        if kind == "exists":
-            self.any = self.any + (state,) if adding else tuple(s for s in self.any if s is not state)
-            return
-        if adding:
-            self.preds = self.preds + ((m, state),)
-        else:
-            self.preds = tuple(p for p in self.preds if not (p[1] is state and p[0] == m))
-
-
-def _dict_update(table: dict, key: Any, state: "_State", adding: bool) -> None:
-    current = table.get(key, ())
-    if adding:
-        table[key] = current + (state,)
-        return
-    remaining = tuple(s for s in current if s is not state)
-    if remaining:
-        table[key] = remaining
-    else:
-        table.pop(key, None)
+# Deeper paths switch path filtering off: their dotted prefixes would cost O(depth^2) memory.
+_MAX_FILTER_DEPTH = 64
 
 
 class _State:
-    __slots__ = ("fields", "order", "absent_paths", "names", "counts", "refs", "__weakref__")
+    __slots__ = ("fields", "plan", "absent_paths", "names", "counts", "refs", "__weakref__")
 
     def __init__(self) -> None:
         self.fields: dict[str, _FieldIndex] = {}
-        self.order: tuple[str, ...] = ()
+        # For readers: (path, read, absent) per field in path order, rebuilt by writers whenever
+        # a field index's ``read`` or ``absent`` changes (one attribute load less per probe).
+        self.plan: tuple[tuple[str, Any, tuple], ...] = ()
         self.absent_paths: tuple[str, ...] = ()
         self.names: frozenset[str] = frozenset()
         self.counts: Counter[str] = Counter()  # writer bookkeeping: sub-rules ending here
         self.refs = 0  # writer bookkeeping: sub-rules passing through
 
     def refresh(self) -> None:
-        self.order = tuple(sorted(self.fields))
-        self.absent_paths = tuple(p for p, idx in sorted(self.fields.items()) if idx.absent)
+        items = sorted(self.fields.items())
+        self.absent_paths = tuple(p for p, idx in items if idx.absent)
+        # Interned paths: every plan shares one string object per path, so probing many states
+        # touches one (cached) object instead of one per rule that introduced the path.
+        self.plan = tuple((sys.intern(p), idx.read, idx.absent) for p, idx in items)
+
+
+def _prefixes(path: str) -> list[str]:
+    """``a.b.c`` -> ``a``, ``a.b``, ``a.b.c``: the event paths flattening must descend through."""
+    parts = path.split(".")
+    return [".".join(parts[:k]) for k in range(1, len(parts) + 1)]
 
 
 class Ruleset:
@@ -288,6 +77,12 @@ class Ruleset:
         self._root = _State()
         self._chains: dict[str, list[list[tuple[_State, FieldCondition, _State]]]] = {}
         self._patterns: dict[str, Pattern] = {}
+        # Paths rules mention, with their dotted prefixes: what ``flatten`` must keep. None (keep
+        # everything) while some rule has a path too deep to expand this way.
+        self._wanted: set[str] | None = set()
+        self._prefix_counts: Counter[str] = Counter()  # writer bookkeeping, per sub-rule condition
+        self._deep = 0  # writer bookkeeping: conditions on paths too deep to filter by
+        self._operands: dict[str, Counter] = {}  # writer bookkeeping: path -> exact operand uses
 
     def __len__(self) -> int:
         return len(self._patterns)
@@ -304,9 +99,41 @@ class Ruleset:
                 self._remove_locked(name)
             chains = []
             for sub in pattern.subrules:
-                chains.append(self._add_chain(name, sub))
+                self._count_operands(sub, 1)
+                chains.append(self._add_chain(name, self._order(sub)))
             self._chains[name] = chains
             self._patterns[name] = pattern
+
+    def _count_operands(self, sub: tuple[FieldCondition, ...], delta: int) -> None:
+        """Keep, per path, how many rules use each exact operand (writer bookkeeping)."""
+        for cond in sub:
+            if _is_exact(cond):
+                counts = self._operands.setdefault(cond.path, Counter())
+                for m in cond.matchers:
+                    counts[m.arg] += delta
+                    if counts[m.arg] <= 0:
+                        del counts[m.arg]
+
+    def _order(self, sub: tuple[FieldCondition, ...]) -> tuple[FieldCondition, ...]:
+        """Chain order for a new sub-rule: the most selective exact condition first.
+
+        Any order gives the same answers (a sub-rule is an AND, and each is its own chain), but
+        the order decides how many states an event visits: a chain should start with the
+        condition that the fewest events pass. For an exact condition that is estimated from
+        the ruleset itself as (its operands) / (distinct operands rules use on that path): a
+        field on which rules name hundreds of different values (``source``) splits the rules
+        far more than one with ten (``detail-type``). Ties, and all non-exact conditions, keep
+        the compiler's canonical order (exact first, then other positive ones, absences last).
+        Rules added early, before the statistics mean much, may be ordered less well; only
+        speed depends on it.
+        """
+        def key(cond: FieldCondition) -> tuple[int, float]:
+            if not _is_exact(cond):
+                return 1, 0.0
+            distinct = len(self._operands.get(cond.path, ())) or 1
+            return 0, len(cond.matchers) / distinct
+
+        return tuple(sorted(sub, key=key))
 
     def remove(self, name: str) -> bool:
         """Forget ``name``; False if it was not there."""
@@ -316,21 +143,46 @@ class Ruleset:
             self._remove_locked(name)
             return True
 
+    def _want(self, path: str, delta: int) -> None:
+        """Count a condition's path in or out of the flattening filter (before a rule shows)."""
+        parts = path.count(".") + 1
+        if parts > _MAX_FILTER_DEPTH:
+            self._deep += delta
+            if self._deep == delta == 1:
+                self._wanted = None
+            elif self._deep == 0:
+                self._wanted = {p for p, n in self._prefix_counts.items() if n > 0}
+            return
+        wanted = self._wanted
+        counts = self._prefix_counts
+        for prefix in _prefixes(path):
+            counts[prefix] += delta
+            if counts[prefix] <= 0:
+                del counts[prefix]
+                if wanted is not None:
+                    wanted.discard(prefix)
+            elif wanted is not None and delta > 0:
+                wanted.add(prefix)
+
     def _add_chain(self, name: str, sub: tuple[FieldCondition, ...]) -> list:
         chain = []
         state = self._root
         for cond in sub:
+            self._want(cond.path, 1)
             idx = state.fields.get(cond.path)
+            fresh = idx is None
             if idx is None:
                 idx = _FieldIndex()
             nxt = idx.conds.get(cond)
+            changed = False
             if nxt is None:
                 nxt = _State()
+                read, absent = idx.read, idx.absent
                 idx.add(cond, nxt)
-            if cond.path not in state.fields:
+                changed = idx.read is not read or idx.absent is not absent
+            if fresh:
                 state.fields[cond.path] = idx
-                state.refresh()
-            elif cond.absent and cond.path not in state.absent_paths:
+            if fresh or changed:
                 state.refresh()
             nxt.refs += 1
             chain.append((state, cond, nxt))
@@ -341,6 +193,8 @@ class Ruleset:
         return chain
 
     def _remove_locked(self, name: str) -> None:
+        for sub in self._patterns[name].subrules:
+            self._count_operands(sub, -1)
         for chain in self._chains.pop(name):
             end = chain[-1][2] if chain else self._root
             end.counts[name] -= 1
@@ -355,59 +209,116 @@ class Ruleset:
                     if not idx.conds:
                         del state.fields[cond.path]
                     state.refresh()
+                self._want(cond.path, -1)
         del self._patterns[name]
 
     # ------------------------------------------------------------------ matching
     def matching(self, event: Any) -> set[str]:
         """Names of the patterns that match the decoded JSON ``event``."""
-        return self.matching_flat(flatten(event))
+        single, multi = flatten_split(event, self._wanted)
+        return self._walk(single, multi)
 
     def matching_flat(self, flat: Flat) -> set[str]:
+        """Names matching an already flattened event (all paths, or at least the wanted ones)."""
+        single = {p: vs[0][0] for p, vs in flat.items() if len(vs) == 1 and not vs[0][1]}
+        multi = {p: vs for p, vs in flat.items() if p not in single}
+        return self._walk(single, multi)
+
+    def _walk(self, single: dict[str, Any], multi: Flat) -> set[str]:
+        """Depth-first from the root; each state probes its fields with the event's values.
+
+        States reached without array constraints (the usual case) travel bare on ``stack`` and
+        are deduplicated by identity; constrained ones carry the array elements they committed to.
+        """
         result: set[str] = set()
-        stack: list[tuple[_State, dict[int, int] | None]] = [(self._root, None)]
+        stack: list[_State] = [self._root]
+        constrained: list[tuple[_State, dict[int, int]]] = []
         seen: set = set()
-        nflat = len(flat)
-        while stack:
-            state, constraint = stack.pop()
+        get_single = single.get
+        get_multi = multi.get
+        nflat = len(single) + len(multi)
+        missing = _MISSING
+        while True:
+            if stack:
+                state = stack.pop()
+                constraint = None
+            elif constrained:
+                state, constraint = constrained.pop()  # type: ignore[assignment]
+            else:
+                return result
             if state.names:
                 result.update(state.names)
-            fields = state.fields
-            if not fields:
+            plan: Any = state.plan
+            if not plan:
                 continue
-            order = state.order
-            if len(order) <= nflat:
-                pairs: Any = order
-            else:
-                pairs = [p for p in flat if p in fields]
-                pairs.extend(p for p in state.absent_paths if p not in flat)
-            for path in pairs:
-                idx = fields.get(path)
-                if idx is None:
+            if len(plan) > nflat:  # a state with more fields than the event: walk the event
+                plan = _event_plan(state, single, multi)
+            for path, read, absent in plan:
+                value = get_single(path, missing)
+                if value is not missing:
+                    hits = read(value)
+                    if not hits:
+                        continue
+                    if constraint is None:
+                        for nxt in hits:
+                            if nxt not in seen:
+                                seen.add(nxt)
+                                stack.append(nxt)
+                    else:
+                        for nxt in hits:
+                            _push(constrained, seen, nxt, constraint)
                     continue
-                values = flat.get(path)
+                values = get_multi(path)
                 if values is None:
-                    for nxt in idx.absent:
-                        _push(stack, seen, nxt, constraint)
+                    for nxt in absent:
+                        if constraint is None:
+                            if nxt not in seen:
+                                seen.add(nxt)
+                                stack.append(nxt)
+                        else:
+                            _push(constrained, seen, nxt, constraint)
                     continue
                 for value, trail in values:
                     if trail and constraint and not consistent(constraint, trail):
                         continue
-                    out: list[_State] = []
-                    idx.next_states(value, out)
-                    if not out:
+                    hits = read(value)
+                    if not hits:
                         continue
-                    merged = constraint
                     if trail:
                         merged = dict(constraint) if constraint else {}
                         merged.update(trail)
-                    for nxt in out:
-                        _push(stack, seen, nxt, merged)
-        return result
+                        for nxt in hits:
+                            _push(constrained, seen, nxt, merged)
+                    elif constraint is None:
+                        for nxt in hits:
+                            if nxt not in seen:
+                                seen.add(nxt)
+                                stack.append(nxt)
+                    else:
+                        for nxt in hits:
+                            _push(constrained, seen, nxt, constraint)
 
 
-def _push(stack: list, seen: set, state: _State, constraint: dict[int, int] | None) -> None:
-    key: Any = state if not constraint else (state, tuple(sorted(constraint.items())))
+_MISSING = object()
+_EXACT_KINDS = frozenset(("str", "num", "lit", "ip"))
+
+
+def _is_exact(cond: FieldCondition) -> bool:
+    return not cond.absent and all(m.kind in _EXACT_KINDS for m in cond.matchers)
+
+
+def _event_plan(state: _State, single: dict[str, Any], multi: Flat) -> list:
+    """The part of a wide state's plan the event can use: its own paths, and absences."""
+    fields = state.fields
+    plan = [(p, idx.read, idx.absent) for p in (*single, *multi) if (idx := fields.get(p)) is not None]
+    plan.extend((p, idx.read, idx.absent) for p in state.absent_paths
+                if p not in single and p not in multi and (idx := fields.get(p)) is not None)
+    return plan
+
+
+def _push(constrained: list, seen: set, state: _State, constraint: dict[int, int]) -> None:
+    key = (state, tuple(sorted(constraint.items())))
     if key in seen:
         return
     seen.add(key)
-    stack.append((state, constraint))
+    constrained.append((state, constraint))

@@ -11,6 +11,7 @@ matches ``12`` and ``null``) -- as recorded against AWS.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,31 +35,41 @@ def literal_key(v: Any) -> str | None:
     return None
 
 
-def _looks_ipv4(s: str) -> bool:
-    parts = s.split(".")
-    return len(parts) == 4 and all(p and p.isascii() and p.isdigit() for p in parts)
-
-
-def _looks_ipv6(s: str) -> bool:
-    return ":" in s and all(c in "0123456789abcdefABCDEF:" for c in s)
+# AWS's test for "could be an IP literal": four dot-separated runs of ASCII digits, or only hex
+# digits and colons (at least one colon). Regular expressions rather than split-and-check loops:
+# event values are tested against these on every probe of an index holding IPs or CIDR blocks.
+_LOOKS_IPV4 = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
+_LOOKS_IPV6 = re.compile(r"[0-9a-fA-F:]*:[0-9a-fA-F:]*")
+# An IPv4 literal proper: octets of at most three significant digits (leading zeros allowed);
+# checked against 255 after conversion. Longer digit runs can never be an octet <= 255.
+_IPV4 = re.compile(r"0*([0-9]{1,3})\.0*([0-9]{1,3})\.0*([0-9]{1,3})\.0*([0-9]{1,3})")
 
 
 def looks_like_ip(s: str) -> bool:
     """AWS's own test for "could be an IP literal" (digits and dots, or hex digits and colons)."""
-    return _looks_ipv4(s) or _looks_ipv6(s)
+    return _LOOKS_IPV4.fullmatch(s) is not None or _LOOKS_IPV6.fullmatch(s) is not None
+
+
+# Canonical octets by text: the usual dotted quad converts with four dict lookups, no int().
+_OCTETS = {str(i): i for i in range(256)}
 
 
 def parse_ip(s: str) -> tuple[int, int] | None:
     """``(4 or 6, address as an integer)`` for an IP literal, else None."""
-    if _looks_ipv4(s):
-        total = 0
-        for part in s.split("."):
-            octet = int(part)
-            if octet > 255:
-                return None
-            total = total * 256 + octet
-        return 4, total
-    if _looks_ipv6(s):
+    parts = s.split(".")
+    if len(parts) == 4:
+        octets = _OCTETS
+        a0, b0, c0, d0 = octets.get(parts[0]), octets.get(parts[1]), octets.get(parts[2]), octets.get(parts[3])
+        if a0 is not None and b0 is not None and c0 is not None and d0 is not None:
+            return 4, (a0 << 24) | (b0 << 16) | (c0 << 8) | d0
+    m = _IPV4.fullmatch(s)  # leading zeros, out-of-range octets, and everything else
+    if m is not None:
+        a, b, c, d = m.groups()
+        a4, b4, c4, d4 = int(a), int(b), int(c), int(d)
+        if a4 > 255 or b4 > 255 or c4 > 255 or d4 > 255:
+            return None
+        return 4, (a4 << 24) | (b4 << 16) | (c4 << 8) | d4
+    if _LOOKS_IPV6.fullmatch(s) is not None:
         try:
             return 6, int(ipaddress.IPv6Address(s))
         except ValueError:
@@ -83,7 +94,7 @@ class Matcher:
     arg: Any
 
     def test(self, v: Any) -> bool:
-        return _TESTS[self.kind](self.arg, v)
+        return TESTS[self.kind](self.arg, v)
 
 
 def _in_range(arg: tuple[float, bool, float, bool], v: Any, limit: float) -> bool:
@@ -136,7 +147,7 @@ def _ab_wildcard(arg: tuple[tuple[str, ...], ...], v: Any) -> bool:
     return not (type(v) is str and any(wildcard_match(seg, v) for seg in arg))
 
 
-_TESTS = {
+TESTS = {
     "str": lambda a, v: type(v) is str and v == a,
     "num": lambda a, v: is_number(v) and v == a,
     "lit": lambda a, v: literal_key(v) == a,
