@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from typing import TextIO
@@ -33,9 +34,34 @@ def configure_logging(level: int, stream: TextIO | None = None) -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    handler = logging.StreamHandler(stream or sys.stderr)
+    stream = stream or sys.stderr
+    try:
+        handler: logging.Handler = _LineHandler(stream.fileno())
+    except (AttributeError, OSError, ValueError):  # a stream without a file descriptor
+        handler = logging.StreamHandler(stream)
     handler.setFormatter(_Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])
+
+
+class _LineHandler(logging.Handler):
+    """Writes each line with one ``write`` to a file descriptor, taking no lock.
+
+    A stream handler holds its lock while it writes, so request threads queue up behind the one that
+    is writing; one ``write`` of a line (shorter than the pipe buffer) is atomic by itself.
+    """
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self.fd = fd
+
+    def createLock(self) -> None:  # noqa: N802
+        self.lock = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            os.write(self.fd, (self.format(record) + "\n").encode("utf-8", "backslashreplace"))
+        except Exception:
+            self.handleError(record)
 
 
 class _Formatter(logging.Formatter):
