@@ -36,7 +36,7 @@ def configure_logging(level: int, stream: TextIO | None = None) -> None:
     logging.logMultiprocessing = False
     stream = stream or sys.stderr
     try:
-        handler: logging.Handler = _LineHandler(stream.fileno())
+        handler: logging.Handler = _LineHandler(stream)
     except (AttributeError, OSError, ValueError):  # a stream without a file descriptor
         handler = logging.StreamHandler(stream)
     handler.setFormatter(_Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -50,9 +50,10 @@ class _LineHandler(logging.Handler):
     is writing; one ``write`` of a line (shorter than the pipe buffer) is atomic by itself.
     """
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, stream: TextIO) -> None:
         super().__init__()
-        self.fd = fd
+        self.stream = stream  # kept, so that its descriptor stays open
+        self.fd = stream.fileno()
 
     def createLock(self) -> None:  # noqa: N802
         self.lock = None

@@ -9,17 +9,17 @@ from dataclasses import dataclass, field
 from emulator import clock
 
 
-_PREFIX = uuid.uuid4().hex[:20]
+_RANDOM = uuid.uuid4().hex
+_PREFIX = f"{_RANDOM[:8]}-{_RANDOM[8:12]}-{_RANDOM[12:16]}-{_RANDOM[16:20]}-"
 _counter = itertools.count(1)
 
 
 def new_request_id() -> str:
-    """A request id shaped like AWS's (a UUID): unique within the process and across restarts."""
-    tail = f"{_PREFIX}{next(_counter) & 0xFFFFFFFFFFFF:012x}"
-    return f"{tail[:8]}-{tail[8:12]}-{tail[12:16]}-{tail[16:20]}-{tail[20:]}"
+    """A request id shaped like AWS's (a UUID): a random prefix per process and a counter."""
+    return f"{_PREFIX}{next(_counter) & 0xFFFFFFFFFFFF:012x}"
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestContext:
     service: str
     account: str

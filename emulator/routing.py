@@ -10,8 +10,8 @@ trusts its callers, as local endpoints do.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import parse_qs
 
 TARGET_PREFIXES = {"AWSEvents": "events", "Kinesis_20131202": "kinesis"}
@@ -21,8 +21,7 @@ _ACCOUNT = re.compile(r"\d{12}")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     service: str | None
     account: str
     region: str

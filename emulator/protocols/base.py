@@ -43,7 +43,7 @@ class EnvironHeaders:
         return self.environ.get(key, default)
 
 
-@dataclass
+@dataclass(slots=True)
 class Request:
     """The parts of an HTTP request a protocol reads."""
 
@@ -51,6 +51,7 @@ class Request:
     headers: Mapping[str, str] | EnvironHeaders  # looked up by lower-case name
     query_string: str
     body: bytes
+    form: dict[str, str] | None = None  # the query protocol's parameters, once parsed
 
 
 class Protocol:

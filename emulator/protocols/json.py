@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 JSON_CONTENT_TYPES = frozenset({"application/x-amz-json-1.1", "application/x-amz-json-1.0", "application/json"})
 EVENT_STREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_DECODER = json.JSONDecoder()
 
 _JSON_TOKEN = {str: "STRING_VALUE", bool: "BOOLEAN_VALUE", int: "NUMBER_VALUE", float: "NUMBER_VALUE"}
 _TYPE_NAMES = {
@@ -140,12 +141,10 @@ class JsonProtocol(Protocol):
     # The wire forms that JSON and CBOR write differently.
 
     def _load(self, body: bytes) -> Any:
-        body = body.strip()
-        if not body:
-            return {}
         try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            text = body.decode("utf-8").strip()
+            return _DECODER.decode(text) if text else {}
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise SerializationException("Start of structure or map found where not expected.") from None
 
     @staticmethod

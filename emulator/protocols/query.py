@@ -44,9 +44,8 @@ class QueryProtocol(Protocol):
     name = "query"
 
     def _params(self, request: Request) -> dict[str, str]:
-        cached = getattr(request, "_query_params", None)
-        if cached is not None:
-            return cached
+        if request.form is not None:
+            return request.form
         try:
             pairs = parse_qsl(request.query_string, keep_blank_values=True, strict_parsing=False)
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -57,7 +56,7 @@ class QueryProtocol(Protocol):
         except (UnicodeDecodeError, ValueError):
             raise MalformedQueryString("The request's parameters are not valid UTF-8 URL-encoded text") from None
         params = dict(pairs)
-        request._query_params = params  # type: ignore[attr-defined]
+        request.form = params
         return params
 
     def operation_name(self, request: Request) -> str:
