@@ -6,6 +6,9 @@
     python scripts/bench.py --app mypkg.mod:app    # any WSGI callable (or factory, see --app)
     python scripts/bench.py --url http://127.0.0.1:4566/ --kinds noop   # drive a running server
     python scripts/bench.py --startup "python -m emulator --port {port}" --startup-path /_emulator/health
+    python scripts/bench.py --kinesis              # + PutRecord, GetRecords (Limit 100), PutRecords (100 x 100 B)
+    python scripts/bench.py --kinesis-scale 1000000   # Kinesis cost with 1,000 vs 1,000,000 records held
+    python scripts/bench.py --kinesis-memory 1000000  # bytes per stored record beyond data and key
 
 Throughput: the app under test and a no-op WSGI app each run on the project's serving layer
 (``emulator.serving.Server``) in a subprocess of their own; client processes (separate from the
@@ -25,6 +28,7 @@ To add a request kind, add an entry to ``REQUEST_KINDS``: a name -> (method, pat
 from __future__ import annotations
 
 import argparse
+import base64
 import importlib
 import logging
 import json
@@ -83,6 +87,123 @@ REQUEST_KINDS: dict[str, tuple[str, str, dict[str, str], bytes]] = {
     ),
 }
 APP_KINDS = ["ListStreams", "ListTopics", "ListEventBuses"]
+KINESIS_KINDS = ["PutRecord", "GetRecords", "PutRecords"]
+
+
+# -- Kinesis request kinds, which need a stream (and records) first ------------------------------
+
+
+def _kinesis(operation: str, body: dict) -> tuple[str, str, dict[str, str], bytes]:
+    headers = {
+        "X-Amz-Target": f"Kinesis_20131202.{operation}",
+        "Content-Type": "application/x-amz-json-1.1",
+        "Authorization": _AUTH.format(svc="kinesis"),
+        "X-Amz-Date": "20240101T000000Z",
+    }
+    return "POST", "/", headers, json.dumps(body).encode()
+
+
+def call(url: str, request: tuple[str, str, dict[str, str], bytes]) -> dict:
+    """One request on a fresh connection; the JSON answer (raises on an error status)."""
+    import http.client
+
+    method, path, headers, body = request
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        if response.status >= 300 and b"ResourceInUseException" not in data:
+            raise RuntimeError(f"{headers.get('X-Amz-Target')}: {response.status} {data[:200]!r}")
+        return json.loads(data or b"{}")
+    finally:
+        conn.close()
+
+
+def _data(size: int = 100) -> str:
+    return base64.b64encode(b"x" * size).decode()
+
+
+def fill(url: str, stream: str, count: int, shards: int = 1) -> list[str]:
+    """Creates ``stream`` and writes ``count`` 100-byte records; their sequence numbers, in order."""
+    call(url, _kinesis("CreateStream", {"StreamName": stream, "ShardCount": shards}))
+    sequence_numbers: list[str] = []
+    for start in range(0, count, 500):
+        batch = [{"Data": _data(), "PartitionKey": f"pk-{start + i}"} for i in range(min(500, count - start))]
+        answer = call(url, _kinesis("PutRecords", {"StreamName": stream, "Records": batch}))
+        sequence_numbers += [r["SequenceNumber"] for r in answer["Records"]]
+    return sequence_numbers
+
+
+def setup_kinesis(url: str) -> None:
+    """Adds PutRecord, GetRecords and PutRecords to REQUEST_KINDS, against streams made on ``url``."""
+    fill(url, "bench-write", 0, shards=4)
+    fill(url, "bench-read", 1000)
+    iterator = call(url, _kinesis("GetShardIterator", {
+        "StreamName": "bench-read", "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"}))
+    REQUEST_KINDS["PutRecord"] = _kinesis(
+        "PutRecord", {"StreamName": "bench-write", "Data": _data(), "PartitionKey": "pk"})
+    REQUEST_KINDS["GetRecords"] = _kinesis("GetRecords", {"ShardIterator": iterator["ShardIterator"], "Limit": 100})
+    REQUEST_KINDS["PutRecords"] = _kinesis("PutRecords", {
+        "StreamName": "bench-write", "Records": [{"Data": _data(), "PartitionKey": f"pk-{i}"} for i in range(100)]})
+
+
+def kinesis_scale(url: str, seconds: float, connections: int, large: int) -> None:
+    """PutRecord and GetShardIterator(AT_SEQUENCE_NUMBER) + GetRecords with 1,000 vs ``large`` records held."""
+    host = urlsplit(url).netloc
+    rates: dict[str, dict[str, float]] = {}
+    for name, count in (("small", 1000), ("large", large)):
+        started = time.perf_counter()
+        sequence_numbers = fill(url, f"scale-{name}", count)
+        middle = sequence_numbers[len(sequence_numbers) // 2]
+        print(f"  {count:,} records written in {time.perf_counter() - started:.1f} s", flush=True)
+        iterator_request = _kinesis("GetShardIterator", {
+            "StreamName": f"scale-{name}", "ShardId": "shardId-000000000000",
+            "ShardIteratorType": "AT_SEQUENCE_NUMBER", "StartingSequenceNumber": middle})
+        iterator = call(url, iterator_request)["ShardIterator"]
+        kinds = {
+            "PutRecord": _kinesis("PutRecord", {"StreamName": f"scale-{name}", "Data": _data(), "PartitionKey": "pk"}),
+            "GetShardIterator": iterator_request,
+            "GetRecords": _kinesis("GetRecords", {"ShardIterator": iterator, "Limit": 100}),
+        }
+        rates[name] = {}
+        for kind, request in kinds.items():
+            REQUEST_KINDS[f"{kind}-{name}"] = request
+            r = measure_detail(url, raw_request(f"{kind}-{name}", host), seconds, connections)
+            rates[name][kind] = r["rps"]
+            print(f"  {kind:<18} {count:>9,} records held: {r['rps']:>8,.0f} req/s"
+                  + (f"   {r['errors']} non-2xx" if r["errors"] else ""), flush=True)
+    for kind in ("PutRecord", "GetShardIterator", "GetRecords"):
+        print(f"  {kind}: {large:,} held costs {rates['small'][kind] / rates['large'][kind]:.2f}x the time of 1,000")
+    pair = {n: 1 / rates[n]["GetShardIterator"] + 1 / rates[n]["GetRecords"] for n in rates}
+    print(f"  GetShardIterator(AT_SEQUENCE_NUMBER) + GetRecords: {pair['large'] / pair['small']:.2f}x")
+
+
+def kinesis_memory(count: int) -> None:
+    """Bytes held per stored record beyond its data and partition key (in-process, by resident memory)."""
+    import gc
+
+    from emulator.config import Config
+    from emulator.context import RequestContext
+    from emulator.services.kinesis.provider import KinesisProvider
+
+    provider = KinesisProvider(Config())
+    ctx = RequestContext(service="kinesis", account="000000000000", region="us-east-1")
+    provider.create_stream(ctx, stream_name="memory", shard_count=1)
+    gc.collect()
+    before = _rss_kib(os.getpid())
+    payload_bytes = 0
+    for start in range(0, count, 500):
+        batch = [{"Data": os.urandom(100), "PartitionKey": f"pk-{start + i:09d}"} for i in range(500)]
+        payload_bytes += sum(len(r["Data"]) + len(r["PartitionKey"]) for r in batch)
+        provider.put_records(ctx, stream_name="memory", records=batch)
+        del batch
+    gc.collect()
+    after = _rss_kib(os.getpid())
+    held = (after - before) * 1024
+    print(f"  {count:,} records of 100 bytes: {held / count:.0f} bytes each in memory, "
+          f"{(held - payload_bytes) / count:.0f} beyond data and partition key")
 
 
 def raw_request(kind: str, host: str) -> bytes:
@@ -337,11 +458,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--idle", type=float, default=1.0, help="seconds to wait before reading idle RSS")
     ap.add_argument("--repeat", type=int, default=1, help="start-up measurements to take (best is kept)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON too")
+    ap.add_argument("--kinesis", action="store_true",
+                    help="also PutRecord, GetRecords (Limit 100) and PutRecords (100 x 100 B)")
+    ap.add_argument("--kinesis-scale", type=int, metavar="N",
+                    help="PutRecord and GetShardIterator + GetRecords with 1,000 vs N records held")
+    ap.add_argument("--kinesis-memory", type=int, metavar="N", help="memory per record with N records held")
     ap.add_argument("--serve", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve:
         _serve(args.serve)
         return 0
+    if args.kinesis_memory:
+        kinesis_memory(args.kinesis_memory)
+        return 0
+    if args.kinesis and args.kinds == ",".join(APP_KINDS):
+        args.kinds = ",".join(APP_KINDS + KINESIS_KINDS)
 
     results: dict[str, object] = {}
     if args.startup:
@@ -355,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
 
     kinds = [k for k in args.kinds.split(",") if k]
     for k in kinds:
-        if k not in REQUEST_KINDS:
+        if k not in REQUEST_KINDS and k not in KINESIS_KINDS:
             ap.error(f"unknown request kind {k!r}; known: {', '.join(REQUEST_KINDS)}")
 
     def run(url: str, kind: str) -> dict[str, float]:
@@ -377,6 +508,12 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:
                 print(f"(app {args.app!r} not available: {exc}; measuring the no-op app only)")
                 kinds = []
+            if kinds and set(kinds) & set(KINESIS_KINDS):
+                setup_kinesis(servers["app"].url)
+            if args.kinesis_scale:
+                print(f"Kinesis cost against stream size, {args.connections} connections, {args.seconds:g} s each")
+                kinesis_scale(servers["app"].url, args.seconds, args.connections, args.kinesis_scale)
+                return 0
             print(f"emulator.serving, {args.connections} keep-alive connections, {args.seconds:g} s each")
             noop = run(servers["noop"].url, "noop")["rps"]
             results["noop"] = noop

@@ -144,9 +144,9 @@ def b64encode(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def b64decode(text: str) -> bytes:
-    """Strict base64 (padding required), as AWS's services decode blobs."""
+def b64decode(text: str | bytes) -> bytes:
+    """Strict base64 (only the alphabet, padding required), as AWS's services decode blobs."""
     try:
-        return base64.b64decode(text.encode("ascii") if isinstance(text, str) else text, validate=True)
-    except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
+        return binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError) as exc:
         raise ValueError(str(exc)) from None

@@ -13,6 +13,7 @@ case first letter; list elements are ``records.1.member.partitionKey``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from emulator.specs import Shape
@@ -22,9 +23,113 @@ _MAX_ERRORS = 10
 
 def validate(shape: Shape, params: dict[str, Any]) -> list[str]:
     """The constraint failures of ``params`` (an input structure), in model order."""
+    check = _checker(shape)
+    if check is None or check(params):
+        return []  # the common case, answered by the shape's compiled check
     errors: list[str] = []
     _structure(shape, params, "", errors)
     return errors[:_MAX_ERRORS]
+
+
+# -- compiled checks: whether a value is valid, without saying why ---------------------------------
+#
+# Each shape is compiled once into a function that answers True for a valid value (None: every value
+# is valid). Only a request that fails it is walked again below to word its errors.
+
+Check = Callable[[Any], bool]
+_checks: dict[int, Check | None] = {}
+
+
+def _checker(shape: Shape) -> Check | None:
+    key = id(shape)  # shapes are made once per model and live as long as it
+    if key in _checks:
+        return _checks[key]
+    _checks[key] = lambda value: _checks[key](value)  # type: ignore[misc]  # for recursive shapes
+    found = _checks[key] = _build_check(shape)
+    return found
+
+
+def _build_check(shape: Shape) -> Check | None:
+    kind = shape.type
+    low, high = shape.min, shape.max
+    if kind == "structure":
+        if shape.is_document:
+            return None
+        required = [name for name in shape.members if name in shape.required]
+        members = [(name, check) for name, m in shape.members.items() if (check := _checker(m.shape)) is not None]
+        if not required and not members:
+            return None
+        return _structure_check(required, members)
+    if kind in ("integer", "long", "float", "double"):
+        if low is None and high is None:
+            return None
+        return lambda value: (low is None or value >= low) and (high is None or value <= high)
+    sized = _size_check(low, high)
+    if kind == "blob":
+        return sized
+    if kind == "string":
+        enum = frozenset(shape.enum) if shape.enum is not None else None
+        pattern = shape.pattern
+        if sized is None and enum is None and pattern is None:
+            return None
+
+        def string(value: str) -> bool:
+            if sized is not None and not sized(value):
+                return False
+            if enum is not None:
+                return value in enum
+            return pattern is None or pattern.fullmatch(value) is not None
+
+        return string
+    if kind == "list":
+        element = _checker(shape.member.shape)
+
+        def list_(value: list[Any]) -> bool:
+            if sized is not None and not sized(value):
+                return False
+            if None in value:
+                return False
+            return element is None or all(element(item) for item in value)
+
+        return list_
+    if kind == "map":
+        key_check, value_check = _checker(shape.key.shape), _checker(shape.value.shape)
+        if sized is None and key_check is None and value_check is None:
+            return None
+
+        def map_(value: dict[str, Any]) -> bool:
+            if sized is not None and not sized(value):
+                return False
+            if key_check is not None and not all(key_check(key) for key in value):
+                return False
+            return value_check is None or all(item is None or value_check(item) for item in value.values())
+
+        return map_
+    return None
+
+
+def _structure_check(required: list[str], members: list[tuple[str, Check]]) -> Check:
+    """A structure's check as straight-line code (as the JSON protocol writes its decoders)."""
+    lines = ["def check(value):", "    get = value.get"]
+    namespace: dict[str, Any] = {}
+    for name in required:
+        lines += [f"    if get({name!r}) is None:", "        return False"]
+    for index, (name, check) in enumerate(members):
+        namespace[f"check_{index}"] = check
+        lines += [
+            f"    item = get({name!r})",
+            f"    if item is not None and not check_{index}(item):",
+            "        return False",
+        ]
+    lines.append("    return True")
+    exec("\n".join(lines), namespace)  # member names are the model's, written as literals by repr()
+    return namespace["check"]
+
+
+def _size_check(low: float | None, high: float | None) -> Check | None:
+    if low is None and high is None:
+        return None
+    return lambda value: (low is None or len(value) >= low) and (high is None or len(value) <= high)
 
 
 def summary(errors: list[str]) -> str:
