@@ -61,7 +61,10 @@ class Admin:
                 response = handler(request)
             except ValueError as exc:
                 response = _json({"error": str(exc)}, 400)
-        return response(environ, start_response)
+        # A list, not werkzeug's iterable: the serving layer writes lists from its event loop and
+        # moves only streamed responses to a thread.
+        start_response(response.status, response.headers.to_wsgi_list())
+        return [] if request.method == "HEAD" else [response.get_data()]
 
     def health(self, request: Request) -> Response:
         return _json(self.app.health())

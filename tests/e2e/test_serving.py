@@ -17,6 +17,7 @@ import h2.config  # noqa: E402
 import h2.events  # noqa: E402
 
 TIMEOUT = 10.0  # only to turn a hang into a failure; no test asserts speed
+HUGE = bytes(range(256)) * (64 * 1024)  # 16 MiB
 
 
 class App:
@@ -24,11 +25,14 @@ class App:
 
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
+        self.threads: list[int] = []  # the thread of each call
+        self.stream_threads: list[int] = []  # the thread that iterates each streamed response
         self.release = threading.Event()
         self.stream_closed = threading.Event()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         self.calls.append(environ)
+        self.threads.append(threading.get_ident())
         path = environ["PATH_INFO"]
         if path in ("/stream", "/forever"):
             start_response("200 OK", [("Content-Type", "text/plain")])
@@ -36,6 +40,10 @@ class App:
         body = environ["wsgi.input"].read()
         if path == "/big":  # larger than HTTP/2's default flow-control window
             out = bytes(range(256)) * 1200
+            start_response("200 OK", [("Content-Length", str(len(out)))])
+            return [out]
+        if path == "/huge":  # more than the socket buffers hold: the write cannot finish at once
+            out = HUGE
             start_response("200 OK", [("Content-Length", str(len(out)))])
             return [out]
         out = (
@@ -46,6 +54,7 @@ class App:
         return [out]
 
     def _stream(self, environ: dict[str, Any], forever: bool) -> Iterator[bytes]:
+        self.stream_threads.append(threading.get_ident())
         try:
             yield b"first"
             if forever:
@@ -255,6 +264,190 @@ def test_content_length_over_max_body_is_refused_without_admit(serve) -> None:
     assert app.calls == []
 
 
+def test_many_connections_are_served_interleaved_by_one_thread(serve) -> None:
+    server, app = serve()
+    socks = [connect(server) for _ in range(40)]
+    try:
+        requests = [
+            f"POST /c{i}?n={i} HTTP/1.1\r\nHost: h\r\nContent-Length: {i}\r\n\r\n".encode() + b"x" * i
+            for i in range(len(socks))
+        ]
+        for s, raw in zip(socks, requests, strict=True):  # each request arrives in three pieces, the pieces of all
+            s.sendall(raw[:7])  # connections interleaved
+        for s, raw in zip(reversed(socks), reversed(requests), strict=True):
+            s.sendall(raw[7:-3])
+        for s, raw in zip(socks, requests, strict=True):
+            s.sendall(raw[-3:])
+        for i, s in enumerate(socks):
+            status, _, body = read_response(s, bytearray())
+            assert status == "HTTP/1.1 200 OK"
+            assert body == f"POST /c{i}?n={i} HTTP/1.1 len={i} target=".encode()
+    finally:
+        for s in socks:
+            s.close()
+    assert len(app.calls) == len(socks)
+    assert len(set(app.threads)) == 1  # the event loop's, for every connection
+
+
+def test_pipelined_requests_are_answered_in_order(serve) -> None:
+    server, app = serve()
+    with connect(server) as s:
+        raw = b"".join(
+            [
+                b"GET /p0 HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"POST /p1 HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nabcd",
+                b"GET /huge HTTP/1.1\r\nHost: h\r\n\r\n",  # its write stops the pipeline for a while
+                b"POST /p3 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nxy\r\n0\r\n\r\n",
+                b"\r\n",  # a stray CRLF between requests is allowed
+                b"HEAD /p4 HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /p5 HTTP/1.1\r\nHost: h\r\n\r\n",
+            ]
+        )
+        s.sendall(raw)  # all of it before reading any answer
+        buf = bytearray()
+        assert read_response(s, buf)[2] == b"GET /p0? HTTP/1.1 len=0 target="
+        assert read_response(s, buf)[2] == b"POST /p1? HTTP/1.1 len=4 target="
+        assert read_response(s, buf)[2] == HUGE
+        assert read_response(s, buf)[2] == b"POST /p3? HTTP/1.1 len=2 target="
+        head = read_head(s, buf)  # HEAD: the head only, with the length a GET would have
+        assert head.startswith("HTTP/1.1 200") and "Content-Length: 32" in head
+        assert read_response(s, buf)[2] == b"GET /p5? HTTP/1.1 len=0 target="
+    assert [c["PATH_INFO"] for c in app.calls] == ["/p0", "/p1", "/huge", "/p3", "/p4", "/p5"]
+
+
+def test_a_slow_reader_of_a_large_response_does_not_block_other_clients(serve) -> None:
+    server, _ = serve()
+    slow = connect(server)
+    try:
+        slow.sendall(b"GET /huge HTTP/1.1\r\nHost: h\r\n\r\n")
+        slow_buf = bytearray(slow.recv(1000))  # reads a little, then nothing for a while
+        assert slow_buf.startswith(b"HTTP/1.1 200 OK")
+        for i in range(20):
+            with connect(server) as s:
+                s.sendall(f"GET /other{i} HTTP/1.1\r\nHost: h\r\n\r\n".encode())
+                assert read_response(s, bytearray())[2] == f"GET /other{i}? HTTP/1.1 len=0 target=".encode()
+        assert read_response(slow, slow_buf)[2] == HUGE  # the whole body, once it reads
+        slow.sendall(b"GET /again HTTP/1.1\r\nHost: h\r\n\r\n")  # and the connection is kept
+        assert read_response(slow, slow_buf)[2] == b"GET /again? HTTP/1.1 len=0 target="
+    finally:
+        slow.close()
+
+
+def test_a_streaming_response_moves_to_a_thread_while_others_are_served(serve) -> None:
+    server, app = serve()
+    with connect(server) as s:
+        buf = bytearray()
+        # a request pipelined behind the stream is answered after it, on the stream's thread
+        s.sendall(b"GET /stream HTTP/1.1\r\nHost: h\r\n\r\nGET /behind HTTP/1.1\r\nHost: h\r\n\r\n")
+        read_head(s, buf)
+        assert read_chunk(s, buf) == b"first"
+        others = [connect(server) for _ in range(5)]
+        try:
+            for _ in range(3):  # keep-alive requests on other connections, while the stream is open
+                for i, o in enumerate(others):
+                    o.sendall(f"GET /o{i} HTTP/1.1\r\nHost: h\r\n\r\n".encode())
+                for i, o in enumerate(others):
+                    assert read_response(o, bytearray())[2] == f"GET /o{i}? HTTP/1.1 len=0 target=".encode()
+        finally:
+            for o in others:
+                o.close()
+        assert not app.stream_closed.is_set()
+        app.release.set()
+        assert read_chunk(s, buf) == b"second"
+        assert read_chunk(s, buf) == b""
+        assert read_response(s, buf)[2] == b"GET /behind? HTTP/1.1 len=0 target="
+    loop_thread = app.threads[0]
+    assert app.stream_threads and app.stream_threads[0] != loop_thread
+    others_threads = {t for env, t in zip(app.calls, app.threads, strict=True) if env["PATH_INFO"].startswith("/o")}
+    assert others_threads == {loop_thread}
+
+
+def test_expect_100_continue_is_answered_only_after_admission(serve) -> None:
+    def admit(environ: dict[str, Any]):
+        if environ["PATH_INFO"] == "/refused":
+            return 403, [("Content-Type", "text/plain")], b"no"
+        return None
+
+    server, app = serve(admit=admit)
+    with connect(server) as s:
+        s.sendall(b"POST /refused HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        status, headers, body = read_response(s, bytearray())
+        assert status.startswith("HTTP/1.1 403") and body == b"no" and headers["connection"] == "close"
+    with connect(server) as s:
+        s.sendall(b"POST /ok HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        buf = bytearray()
+        assert read_head(s, buf) == "HTTP/1.1 100 Continue"
+        s.sendall(b"hello")
+        assert read_response(s, buf)[2] == b"POST /ok? HTTP/1.1 len=5 target="
+    assert [c["PATH_INFO"] for c in app.calls] == ["/ok"]
+
+
+def test_a_refused_upload_still_gets_its_answer_while_the_client_sends(serve) -> None:
+    server, app = serve(max_body=1000)
+    with connect(server) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4000000\r\n\r\n")
+
+        def upload() -> None:
+            try:
+                for _ in range(40):
+                    s.sendall(b"x" * 100_000)
+            except OSError:
+                pass
+
+        sender = threading.Thread(target=upload, daemon=True)
+        sender.start()
+        buf = bytearray()
+        status, headers, _ = read_response(s, buf)
+        assert status.startswith("HTTP/1.1 413") and headers["connection"] == "close"
+        sender.join(TIMEOUT)
+    assert app.calls == []
+
+
+def test_http_1_0_and_malformed_requests(serve) -> None:
+    server, _ = serve()
+    with connect(server) as s:  # HTTP/1.0 closes unless asked to keep alive
+        s.sendall(b"GET /old HTTP/1.0\r\n\r\n")
+        status, headers, body = read_response(s, bytearray())
+        assert status == "HTTP/1.1 200 OK" and headers["connection"] == "close"
+        assert body == b"GET /old? HTTP/1.0 len=0 target="
+        assert s.recv(100) == b""
+    with connect(server) as s:
+        buf = bytearray()
+        s.sendall(b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        status, headers, _ = read_response(s, buf)
+        assert headers["connection"] == "keep-alive"
+        s.sendall(b"GET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        assert read_response(s, buf)[2] == b"GET /b? HTTP/1.0 len=0 target="
+    for raw, code in [
+        (b"GARBAGE\r\n\r\n", "400"),
+        (b"GET / HTTP/3.0\r\n\r\n", "505"),
+        (b"GET / HTTP/1.1\r\nNo colon here\r\n\r\n", "400"),
+        (b"POST / HTTP/1.1\r\nContent-Length: x1\r\n\r\n", "400"),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "501"),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "400"),
+        (b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 70_000, "431"),
+    ]:
+        with connect(server) as s:
+            s.sendall(raw)
+            status, headers, _ = read_response(s, bytearray())
+            assert status.split(" ")[1] == code, raw[:40]
+            assert headers["connection"] == "close"
+            assert s.recv(100) == b""
+
+
+def test_an_idle_connection_is_closed(serve, monkeypatch) -> None:
+    from emulator.serving import loop
+
+    monkeypatch.setattr(loop, "IDLE_TIMEOUT", 0.3)
+    server, _ = serve()
+    with connect(server) as s:
+        buf = bytearray()
+        s.sendall(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n")
+        read_response(s, buf)
+        s.sendall(b"GET /b HTTP/1.1\r\n")  # half a request, then nothing
+        assert s.recv(100) == b""
+
+
 # -- HTTP/2 with prior knowledge -------------------------------------------------------------------
 
 
@@ -400,6 +593,35 @@ def test_serve_forever_returns_after_shutdown_from_another_thread() -> None:
         assert app.stream_closed.wait(TIMEOUT)  # the generator was closed
     finally:
         s.close()
+
+
+def test_shutdown_with_connections_mid_request() -> None:
+    app = App()
+    server = Server(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    socks = [connect(server) for _ in range(3)]
+    try:
+        socks[0].sendall(b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Le")  # half a head
+        socks[1].sendall(b"POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nabc")  # half a body
+        socks[2].sendall(b"GET /huge HTTP/1.1\r\nHost: h\r\n\r\n")  # a response not read
+        assert socks[2].recv(100).startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        server.shutdown()
+        thread.join(TIMEOUT)
+        assert not thread.is_alive()
+        assert time.monotonic() - started < 2.0
+        for s in socks:  # every connection is closed
+            s.settimeout(TIMEOUT)
+            try:
+                while s.recv(1 << 20):
+                    pass
+            except ConnectionResetError:
+                pass
+    finally:
+        for s in socks:
+            s.close()
+    assert app.calls[0]["PATH_INFO"] == "/huge" and len(app.calls) == 1
 
 
 def test_port_in_use_raises_oserror_at_construction() -> None:
