@@ -47,12 +47,12 @@ class QueryProtocol(Protocol):
         if request.form is not None:
             return request.form
         try:
-            pairs = parse_qsl(request.query_string, keep_blank_values=True, strict_parsing=False)
+            pairs = []
+            if request.query_string:
+                pairs = parse_qsl(request.query_string, keep_blank_values=True, errors="strict")
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if request.body and (content_type == FORM_CONTENT_TYPE or not content_type):
-                pairs += parse_qsl(
-                    request.body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, errors="strict"
-                )
+                pairs += parse_qsl(request.body.decode("utf-8"), keep_blank_values=True, errors="strict")
         except (UnicodeDecodeError, ValueError):
             raise MalformedQueryString("The request's parameters are not valid UTF-8 URL-encoded text") from None
         params = dict(pairs)

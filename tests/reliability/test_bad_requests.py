@@ -136,3 +136,9 @@ def test_a_rejected_request_changes_no_state(aws_client) -> None:
     with pytest.raises(ClientError):
         kinesis.create_stream(StreamName="bad name!", ShardCount=1)
     assert aws_client("kinesis").list_streams()["StreamNames"] == []
+
+
+def test_sns_rejects_a_query_string_that_is_not_utf8(url: str) -> None:
+    response = send(url, "GET", "/?Action=ListTopics&NextToken=%ff")
+    assert response.status == 400
+    assert b"<Code>MalformedQueryString</Code>" in response.body
