@@ -47,6 +47,13 @@ def not_found(name: str, account: str) -> ResourceNotFoundException:
     return ResourceNotFoundException(f"Stream {name} under account {account} not found.")
 
 
+def check_created_at(stream: Stream, account: str, created: Any) -> None:
+    """``StreamCreationTimestamp`` names one incarnation of a stream whose name was used before; a
+    stream created at another time is not the one asked for (compared to the second, as clients send it)."""
+    if created is not None and int(created.timestamp()) != int(stream.created_at):
+        raise not_found(stream.name, account)
+
+
 def not_active(stream: Stream) -> ResourceInUseException:
     return ResourceInUseException(
         f"Stream {stream.name} under account {stream.account} not ACTIVE, instead in state {stream.status}"

@@ -18,6 +18,7 @@ from emulator.context import RequestContext
 from emulator.services.kinesis import limits, sequence, shards
 from emulator.services.kinesis.common import (
     KinesisBase,
+    check_created_at,
     decode_token,
     encode_token,
     not_active,
@@ -158,6 +159,7 @@ class ConsumersMixin(KinesisBase):
         now = clock.now()
         with store.lock:
             stream = self._find(ctx, store, None, stream_arn, now)
+            check_created_at(stream, ctx.account, stream_creation_timestamp)
             consumers = sorted(stream.consumers.values(), key=lambda c: (c.created_at, c.name))
             if after is not None:
                 names = [c.name for c in consumers]

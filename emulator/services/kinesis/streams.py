@@ -8,7 +8,13 @@ from typing import Any
 from emulator import clock
 from emulator.context import RequestContext
 from emulator.services.kinesis import limits, shards
-from emulator.services.kinesis.common import KinesisBase, decode_token, encode_token, stream_arn
+from emulator.services.kinesis.common import (
+    KinesisBase,
+    check_created_at,
+    decode_token,
+    encode_token,
+    stream_arn,
+)
 from emulator.services.kinesis.errors import (
     InvalidArgumentException,
     LimitExceededException,
@@ -240,6 +246,8 @@ class StreamsMixin(KinesisBase):
         if next_token:
             if stream_name or stream_arn:
                 raise InvalidArgumentException("NextToken and StreamName cannot be provided together.")
+            if stream_creation_timestamp is not None:
+                raise InvalidArgumentException("NextToken and StreamCreationTimestamp cannot be provided together.")
             token = decode_token(next_token, "shards")
             stream_name, after, created = token["stream"], token["after"], token["created"]
             shard_filter = token.get("filter")
@@ -251,6 +259,7 @@ class StreamsMixin(KinesisBase):
         now = clock.now()
         with store.lock:
             stream = self._find(ctx, store, stream_name, stream_arn, now)
+            check_created_at(stream, ctx.account, stream_creation_timestamp)
             if created is not None and abs(stream.created_at - created) > 1e-6:
                 raise InvalidArgumentException(
                     (

@@ -275,3 +275,24 @@ def test_stream_creation_timestamp_is_the_emulator_clock(kinesis) -> None:
     created = kinesis.describe_stream(StreamName="later")["StreamDescription"]["StreamCreationTimestamp"]
     assert abs(created.timestamp() - clock.now()) < 5
     assert created > dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=9)
+
+
+def test_stream_creation_timestamp_picks_the_incarnation_of_a_reused_name(kinesis) -> None:
+    make_stream(kinesis, "s")
+    created = kinesis.describe_stream_summary(StreamName="s")["StreamDescriptionSummary"]["StreamCreationTimestamp"]
+    assert kinesis.list_shards(StreamName="s", StreamCreationTimestamp=created)["Shards"]
+    stream_arn = kinesis.describe_stream_summary(StreamName="s")["StreamDescriptionSummary"]["StreamARN"]
+    assert kinesis.list_stream_consumers(StreamARN=stream_arn, StreamCreationTimestamp=created)["Consumers"] == []
+    earlier = created - dt.timedelta(days=1)
+    calls = ((kinesis.list_shards, {"StreamName": "s"}), (kinesis.list_stream_consumers, {"StreamARN": stream_arn}))
+    for call, kwargs in calls:
+        code, message = error_of(call, StreamCreationTimestamp=earlier, **kwargs)
+        assert (code, message) == ("ResourceNotFoundException", f"Stream s under account {ACCOUNT} not found.")
+
+
+def test_stream_creation_timestamp_does_not_go_with_a_next_token(kinesis) -> None:
+    make_stream(kinesis, "s", 3)
+    created = kinesis.describe_stream_summary(StreamName="s")["StreamDescriptionSummary"]["StreamCreationTimestamp"]
+    token = kinesis.list_shards(StreamName="s", MaxResults=1)["NextToken"]
+    code, message = error_of(kinesis.list_shards, NextToken=token, StreamCreationTimestamp=created)
+    assert code == "InvalidArgumentException" and "StreamCreationTimestamp" in message
