@@ -29,10 +29,6 @@ class RequestContext:
     protocol: str = ""
     received_at: float = field(default_factory=clock.now)
 
-    def arn(self, service: str, resource: str) -> str:
-        """An ARN in this request's partition, region and account."""
-        return f"arn:{partition_for(self.region)}:{service}:{self.region}:{self.account}:{resource}"
-
 
 def partition_for(region: str) -> str:
     if region.startswith("cn-"):

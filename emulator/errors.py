@@ -46,7 +46,6 @@ def error_class(name: str, status: int | None = None, sender_fault: bool = True)
 SerializationException = error_class("SerializationException")
 UnknownOperationException = error_class("UnknownOperationException")
 ValidationException = error_class("ValidationException")
-MissingAuthenticationTokenException = error_class("MissingAuthenticationTokenException", 403)
 InternalFailure = error_class("InternalFailure", 500, sender_fault=False)
 InternalError = error_class("InternalError", 500, sender_fault=False)
 

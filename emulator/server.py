@@ -17,7 +17,7 @@ from typing import Any
 from emulator import __version__, clock
 from emulator.config import Config
 from emulator.context import RequestContext
-from emulator.errors import InternalFailure, ServiceError, UnknownOperationException, error_class
+from emulator.errors import InternalError, InternalFailure, ServiceError, UnknownOperationException, error_class
 from emulator.protocols.base import EnvironHeaders, Protocol, Request, Response
 from emulator.routing import route
 from emulator.services import SERVICES, Registry
@@ -130,7 +130,8 @@ class App:
             response = protocol.serialize_error(ctx, error)
         except Exception:
             log.exception("internal error in %s %s", service, ctx.operation or "?")
-            failure = InternalFailure("Internal service error") if service != "sns" else _sns_internal_error()
+            # SNS's model names its 500 InternalError; the JSON services answer InternalFailure.
+            failure = (InternalError if service == "sns" else InternalFailure)("Internal service error")
             response = protocol.serialize_error(ctx, failure)
         if log.isEnabledFor(logging.INFO):
             elapsed = (time.perf_counter() - started) * 1000
@@ -163,10 +164,6 @@ class App:
 
     def close(self) -> None:
         self.registry.close()
-
-
-def _sns_internal_error() -> ServiceError:
-    return error_class("InternalError", 500, sender_fault=False)("Internal service error")
 
 
 def _fallback_service(environ: dict[str, Any]) -> str:

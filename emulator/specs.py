@@ -124,10 +124,6 @@ class Shape:
         return bool(self.raw.get("eventstream"))
 
     @property
-    def is_event(self) -> bool:
-        return bool(self.raw.get("event"))
-
-    @property
     def is_document(self) -> bool:
         return bool(self.raw.get("document"))
 

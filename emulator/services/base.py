@@ -34,9 +34,6 @@ class Provider:
             name: getattr(self, specs.snake_case(name), None) for name in self.spec.operation_names
         }
 
-    def implemented(self) -> list[str]:
-        return sorted(name for name, handler in self._handlers.items() if handler is not None)
-
     def dispatch(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         handler = self._handlers.get(operation)
         if handler is None:
