@@ -14,11 +14,30 @@ Flattening uses an explicit stack: a deeply nested event cannot raise ``Recursio
 
 from __future__ import annotations
 
-from typing import Any, Container
+from typing import Any, Container, Iterable
 
 Trail = tuple[tuple[int, int], ...]
 Flat = dict[str, list[tuple[Any, Trail]]]
 _NO_TRAIL: Trail = ()
+
+# Deeper paths switch path filtering off: their dotted prefixes would cost O(depth^2) memory.
+MAX_FILTER_DEPTH = 64
+
+
+def dotted_prefixes(path: str) -> list[str]:
+    """``a.b.c`` -> ``a``, ``a.b``, ``a.b.c``: the event paths flattening must descend through."""
+    parts = path.split(".")
+    return [".".join(parts[:k]) for k in range(1, len(parts) + 1)]
+
+
+def wanted_paths(paths: Iterable[str]) -> frozenset[str] | None:
+    """What ``flatten`` must keep to see ``paths``; None (keep everything) if one is too deep."""
+    wanted: set[str] = set()
+    for path in paths:
+        if path.count(".") + 1 > MAX_FILTER_DEPTH:
+            return None
+        wanted.update(dotted_prefixes(path))
+    return frozenset(wanted)
 
 
 def flatten(event: Any, wanted: Container[str] | None = None) -> Flat:

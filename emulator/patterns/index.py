@@ -13,18 +13,19 @@ satisfies in a few lookups, whatever the number of rules sharing the state:
 * equals-ignore-case and its prefix/suffix forms: the same on the lower-cased value;
 * numeric ranges: ``bisect`` into precomputed segments when there are many;
 * IP addresses and CIDR blocks: the value is parsed once per probe, then compared as integers;
-* the rest (wildcard, anything-but): a short list of predicates;
+* wildcards ending in text: by that text, like suffixes, then matched in full;
+* the rest (other wildcards, anything-but): a short list of predicates;
 * ``exists: true`` always, ``exists: false`` (``absent``) only when the event lacks the path.
 
 Reading cost is dominated by interpreter overhead, not by the lookups, so the writer keeps
 ``read`` (one argument: the value) pointing at a function specialised for the structures actually
-in use -- for an index holding only exact strings, the common case, the dict's own ``get`` -- and
-``probes`` listing the specialised functions the general case runs in turn. States copy ``read``
-into their plans; the writer refreshes a state's plan whenever an index's ``read`` changes.
+in use -- for an index holding only exact strings, the common case, the dict's own ``get``; else
+one generated function (``readers.py``), rebound after every change. States copy ``read`` into
+their plans; the writer refreshes a state's plan whenever an index's ``read`` changes.
 
 Concurrency: readers only look dicts up and iterate tuples; writers change dict keys (atomic
-under the GIL) and replace tuples, ``read`` and ``probes`` wholesale, after the structures they
-describe are in place. A reader with a stale ``read`` at worst misses a condition whose rule is
+under the GIL) and replace tuples and ``read`` wholesale, after the structures they describe
+are in place. A reader with a stale ``read`` at worst misses a condition whose rule is
 not yet (or no longer) visible.
 """
 
@@ -32,14 +33,13 @@ from __future__ import annotations
 
 import sys
 from bisect import bisect_left
-from functools import partial
 from collections import Counter
 from typing import Any, Callable, Sequence
 
-from .matchers import NUMERIC_LIMIT, TESTS, FieldCondition, Matcher, literal_key, parse_ip
+from .matchers import TESTS, FieldCondition, Matcher
+from .readers import make_reader
 
 Hits = Sequence[Any] | None
-Reader = Callable[["_FieldIndex", Any], Hits]
 
 _LINEAR_RANGES = 8
 
@@ -88,127 +88,8 @@ def _covers(e: tuple, v: float) -> bool:
 _EMPTY_RANGES = _Ranges(())
 
 
-# ---------------------------------------------------------------------- readers, one per structure
-# Each takes the index and one event value and returns the states it leads to (None or empty
-# when none). String structures hold only ``str`` keys, so probing them with another type misses.
-
-def _r_exact(ix: "_FieldIndex", v: Any) -> Hits:
-    return ix.exact.get(v)
-
-
-def _r_numbers(ix: "_FieldIndex", v: Any) -> Hits:
-    t = type(v)
-    if t is int or t is float:  # not bool: True == 1 must not find 1
-        return ix.numbers.get(v)
-    return None
-
-
-def _r_literals(ix: "_FieldIndex", v: Any) -> Hits:
-    return ix.literals.get(literal_key(v))  # type: ignore[arg-type]
-
-
-def _by_length(table: dict[str, tuple], lengths: tuple[int, ...], v: str, suffix: bool) -> Hits:
-    n = len(v)
-    found: Hits = None
-    for size in lengths:
-        if size > n:
-            break
-        hit = table.get(v[n - size:] if suffix else v[:size])
-        if hit:
-            found = hit if found is None else [*found, *hit]
-    return found
-
-
-def _r_prefix(ix: "_FieldIndex", v: Any) -> Hits:
-    if type(v) is not str:
-        return None
-    return _by_length(ix.prefix, ix.prefix_lens, v, False)
-
-
-def _r_suffix(ix: "_FieldIndex", v: Any) -> Hits:
-    if type(v) is not str:
-        return None
-    return _by_length(ix.suffix, ix.suffix_lens, v, True)
-
-
-def _r_ic(ix: "_FieldIndex", v: Any) -> Hits:
-    if type(v) is not str:
-        return None
-    return ix.ic.get(v.lower())
-
-
-def _r_prefix_ic(ix: "_FieldIndex", v: Any) -> Hits:
-    if type(v) is not str:
-        return None
-    return _by_length(ix.prefix_ic, ix.prefix_ic_lens, v.lower(), False)
-
-
-def _r_suffix_ic(ix: "_FieldIndex", v: Any) -> Hits:
-    if type(v) is not str:
-        return None
-    return _by_length(ix.suffix_ic, ix.suffix_ic_lens, v.lower(), True)
-
-
-def _r_ip(ix: "_FieldIndex", v: Any) -> Hits:
-    if type(v) is not str:
-        return None
-    ip = parse_ip(v)  # None unless the value looks like an IP literal and is a valid one
-    if ip is None:
-        return None
-    found: list = []
-    hit = ix.ips.get(ip)
-    if hit:
-        found.extend(hit)
-    family, address = ip
-    for fam, lo, hi, state in ix.cidrs:
-        if fam == family and lo <= address <= hi:
-            found.append(state)
-    return found
-
-
-def _r_ranges(ix: "_FieldIndex", v: Any) -> Hits:
-    t = type(v)
-    if not ((t is int or t is float) and -NUMERIC_LIMIT <= v <= NUMERIC_LIMIT):
-        return None
-    ranges = ix.ranges
-    if ranges.points:
-        return ranges.find(v)
-    found = None
-    for lo, lo_open, hi, hi_open, state in ranges.entries:  # few: compare inline
-        if (lo < v or (v == lo and not lo_open)) and (v < hi or (v == hi and not hi_open)):
-            if found is None:
-                found = [state]
-            else:
-                found.append(state)
-    return found
-
-
-def _r_preds(ix: "_FieldIndex", v: Any) -> Hits:
-    found = None
-    for test, arg, state in ix.preds:
-        if test(arg, v):
-            if found is None:
-                found = [state]
-            else:
-                found.append(state)
-    return found
-
-
-def _r_any(ix: "_FieldIndex", v: Any) -> Hits:
-    return ix.any
-
-
 def _no_hits(v: Any) -> Hits:
     return None
-
-
-def _r_multi(ix: "_FieldIndex", v: Any) -> Hits:
-    found: list = []
-    for probe in ix.probes:
-        hit = probe(ix, v)
-        if hit:
-            found.extend(hit)
-    return found
 
 
 _TABLES = {"str": "exact", "num": "numbers", "lit": "literals", "ip": "ips", "ic": "ic"}
@@ -220,8 +101,8 @@ class _FieldIndex:
 
     __slots__ = ("conds", "exact", "numbers", "literals", "ips", "ic", "prefix", "suffix",
                  "prefix_ic", "suffix_ic", "prefix_lens", "suffix_lens", "prefix_ic_lens",
-                 "suffix_ic_lens", "lens", "ranges", "preds", "cidrs", "any", "absent",
-                 "probes", "read")
+                 "suffix_ic_lens", "wild", "wild_lens", "lens", "ranges", "preds", "cidrs", "any", "absent",
+                 "shape", "multi", "read")
 
     def __init__(self) -> None:
         self.conds: dict[FieldCondition, Any] = {}  # writer bookkeeping: condition -> state
@@ -238,18 +119,25 @@ class _FieldIndex:
         self.suffix_lens: tuple[int, ...] = ()
         self.prefix_ic_lens: tuple[int, ...] = ()
         self.suffix_ic_lens: tuple[int, ...] = ()
+        self.wild: dict[str, tuple] = {}  # last segment -> ((segments, state), ...)
+        self.wild_lens: tuple[int, ...] = ()
         self.lens: dict[str, Counter[int]] = {}  # writer bookkeeping: operand lengths per affix kind
         self.ranges = _EMPTY_RANGES
         self.preds: tuple = ()
         self.cidrs: tuple = ()  # (family, lo, hi, state)
         self.any: tuple = ()
         self.absent: tuple = ()
-        self.probes: tuple[Reader, ...] = ()
+        self.shape: str | None = None
+        # Conditions with several matchers: only they can find one state twice in one probe
+        # (``["x", {"prefix": "x"}]``), so only then does the reader deduplicate its hits.
+        self.multi = 0
         self.read: Callable[[Any], Hits] = _no_hits
 
     # ------------------------------------------------------------------ writing
     def add(self, cond: FieldCondition, state: Any) -> None:
         self.conds[cond] = state
+        if len(cond.matchers) > 1:
+            self.multi += 1
         for m in cond.matchers:
             self._apply(m, state, adding=True)
         if cond.absent:
@@ -258,6 +146,8 @@ class _FieldIndex:
 
     def remove(self, cond: FieldCondition) -> None:
         state = self.conds.pop(cond)
+        if len(cond.matchers) > 1:
+            self.multi -= 1
         for m in cond.matchers:
             self._apply(m, state, adding=False)
         if cond.absent:
@@ -265,42 +155,21 @@ class _FieldIndex:
         self._specialise()
 
     def _specialise(self) -> None:
-        """Point ``read`` at the cheapest reader covering the structures now in use."""
-        probes: list[Reader] = []
-        if self.exact:
-            probes.append(_r_exact)
-        if self.numbers:
-            probes.append(_r_numbers)
-        if self.literals:
-            probes.append(_r_literals)
-        if self.ips or self.cidrs:
-            probes.append(_r_ip)
-        if self.ic:
-            probes.append(_r_ic)
-        if self.prefix:
-            probes.append(_r_prefix)
-        if self.suffix:
-            probes.append(_r_suffix)
-        if self.prefix_ic:
-            probes.append(_r_prefix_ic)
-        if self.suffix_ic:
-            probes.append(_r_suffix_ic)
-        if self.ranges.entries:
-            probes.append(_r_ranges)
-        if self.preds:
-            probes.append(_r_preds)
-        if self.any:
-            probes.append(_r_any)
-        kinds = tuple(probes)
-        if kinds == self.probes:
-            return  # same structures in use: keep the reader (states cache it in their plans)
-        self.probes = kinds
-        if not kinds:
-            self.read = _no_hits
-        elif kinds == (_r_exact,):
-            self.read = self.exact.get  # the common case: the reader is the dict's own lookup
-        else:
-            self.read = partial(kinds[0] if len(kinds) == 1 else _r_multi, self)
+        """Point ``read`` at a reader generated for the structures now in use (``readers.py``)."""
+        only_exact = bool(self.exact) and not (
+            self.numbers or self.literals or self.ips or self.cidrs or self.ic or self.prefix
+            or self.suffix or self.prefix_ic or self.suffix_ic or self.ranges.entries or self.preds
+            or self.any or self.wild)
+        if only_exact:
+            if self.shape != "exact":  # the common case: the reader is the dict's own lookup
+                self.shape = "exact"
+                self.read = self.exact.get
+            return
+        self.shape = None
+        empty = not (self.exact or self.numbers or self.literals or self.ips or self.cidrs or self.ic
+                     or self.prefix or self.suffix or self.prefix_ic or self.suffix_ic
+                     or self.ranges.entries or self.preds or self.any or self.wild)
+        self.read = _no_hits if empty else make_reader(self)
 
     def _apply(self, m: Matcher, state: Any, adding: bool) -> None:
         kind, arg = m.kind, m.arg
@@ -332,6 +201,9 @@ class _FieldIndex:
             entry = arg + (state,)
             self.cidrs = self.cidrs + (entry,) if adding else tuple(c for c in self.cidrs if c != entry)
             return
+        if kind == "wildcard" and len(arg) > 1 and arg[-1]:
+            self._wildcard(arg, state, adding)
+            return
         if kind == "exists":
             self.any = self.any + (state,) if adding else tuple(s for s in self.any if s is not state)
             return
@@ -341,6 +213,29 @@ class _FieldIndex:
         else:
             self.preds = tuple(p for p in self.preds if not (p[2] is state and p[1] == arg
                                                              and p[0] is TESTS[kind]))
+
+
+    def _wildcard(self, segments: tuple[str, ...], state: Any, adding: bool) -> None:
+        """Index a wildcard that ends in text by that text: a value is tested only against the
+        wildcards whose last segment it ends with, found like suffixes by operand length."""
+        last = segments[-1]
+        entry = (segments, state)
+        current = self.wild.get(last, ())
+        if adding:
+            if entry not in current:
+                self.wild[sys.intern(last)] = current + (entry,)
+        else:
+            remaining = tuple(e for e in current if e != entry)
+            if remaining:
+                self.wild[last] = remaining
+            else:
+                self.wild.pop(last, None)
+        if bool(current) != (last in self.wild):  # text appeared or disappeared: its length
+            counts = self.lens.setdefault("wild", Counter())
+            counts[len(last)] += 1 if adding else -1
+            if counts[len(last)] <= 0:
+                del counts[len(last)]
+            self.wild_lens = tuple(sorted(counts))
 
 
 def _dict_update(table: dict, key: Any, state: Any, adding: bool) -> None:

@@ -29,13 +29,13 @@ import threading
 from collections import Counter
 from typing import Any
 
+from .flatten import MAX_FILTER_DEPTH as _MAX_FILTER_DEPTH
 from .flatten import Flat, consistent, flatten_split
+from .flatten import dotted_prefixes as _prefixes
 from .index import _FieldIndex
 from .matchers import FieldCondition
 from .pattern import Pattern
 
-# Deeper paths switch path filtering off: their dotted prefixes would cost O(depth^2) memory.
-_MAX_FILTER_DEPTH = 64
 
 
 class _State:
@@ -57,12 +57,6 @@ class _State:
         # Interned paths: every plan shares one string object per path, so probing many states
         # touches one (cached) object instead of one per rule that introduced the path.
         self.plan = tuple((sys.intern(p), idx.read, idx.absent) for p, idx in items)
-
-
-def _prefixes(path: str) -> list[str]:
-    """``a.b.c`` -> ``a``, ``a.b``, ``a.b.c``: the event paths flattening must descend through."""
-    parts = path.split(".")
-    return [".".join(parts[:k]) for k in range(1, len(parts) + 1)]
 
 
 class Ruleset:
@@ -216,13 +210,45 @@ class Ruleset:
     def matching(self, event: Any) -> set[str]:
         """Names of the patterns that match the decoded JSON ``event``."""
         single, multi = flatten_split(event, self._wanted)
-        return self._walk(single, multi)
+        if multi:
+            return self._walk(single, multi)
+        return self._walk_single(single)
 
     def matching_flat(self, flat: Flat) -> set[str]:
         """Names matching an already flattened event (all paths, or at least the wanted ones)."""
         single = {p: vs[0][0] for p, vs in flat.items() if len(vs) == 1 and not vs[0][1]}
         multi = {p: vs for p, vs in flat.items() if p not in single}
         return self._walk(single, multi)
+
+    def _walk_single(self, single: dict[str, Any]) -> set[str]:
+        """``_walk`` for an event without arrays or repeated paths (most events).
+
+        The states form a tree (a state is created for one condition out of one state) and a
+        reader never returns a state twice, so with one value per path no state can be reached
+        twice: no ``seen`` set, no per-state constraint, hits go on the stack as they come.
+        """
+        result: set[str] = set()
+        stack: list[_State] = [self._root]
+        pop = stack.pop
+        extend = stack.extend
+        get = single.get
+        nflat = len(single)
+        missing = _MISSING
+        while stack:
+            state = pop()
+            if state.names:
+                result.update(state.names)
+            plan: Any = state.plan
+            if not plan:
+                continue
+            if len(plan) > nflat:  # a state with more fields than the event: walk the event
+                plan = _event_plan(state, single, {})
+            for path, read, absent in plan:
+                value = get(path, missing)
+                hits = absent if value is missing else read(value)
+                if hits:
+                    extend(hits)
+        return result
 
     def _walk(self, single: dict[str, Any], multi: Flat) -> set[str]:
         """Depth-first from the root; each state probes its fields with the event's values.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,12 +51,22 @@ def looks_like_ip(s: str) -> bool:
     return _LOOKS_IPV4.fullmatch(s) is not None or _LOOKS_IPV6.fullmatch(s) is not None
 
 
+_pton = socket.inet_pton
+_AF_INET = socket.AF_INET
+_from_bytes = int.from_bytes
+
 # Canonical octets by text: the usual dotted quad converts with four dict lookups, no int().
 _OCTETS = {str(i): i for i in range(256)}
 
 
 def parse_ip(s: str) -> tuple[int, int] | None:
     """``(4 or 6, address as an integer)`` for an IP literal, else None."""
+    try:
+        # The usual dotted quad in one C call; inet_pton accepts only canonical octets (no
+        # leading zeros, no other forms), so whatever it accepts reads the same below.
+        return 4, _from_bytes(_pton(_AF_INET, s), "big")
+    except (OSError, ValueError):
+        pass
     parts = s.split(".")
     if len(parts) == 4:
         octets = _OCTETS

@@ -9,9 +9,10 @@ choice of elements searched for.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from .flatten import Flat, Trail, consistent, flatten
+from .flatten import Flat, Trail, consistent, flatten, wanted_paths
 from .matchers import FieldCondition
 
 SubRule = tuple[FieldCondition, ...]
@@ -32,7 +33,12 @@ class Pattern:
 
     def matches(self, event: Any) -> bool:
         """Does the decoded JSON ``event`` match?"""
-        return self.matches_flat(flatten(event))
+        return self.matches_flat(flatten(event, self._wanted))
+
+    @cached_property
+    def _wanted(self) -> frozenset[str] | None:
+        """The event paths this pattern can see: the rest of an event is not flattened."""
+        return wanted_paths({cond.path for sub in self.subrules for cond in sub})
 
     def matches_flat(self, flat: Flat) -> bool:
         return any(subrule_matches(sub, flat) for sub in self.subrules)

@@ -131,3 +131,39 @@ def test_prefix_and_suffix_operands_of_many_lengths():
         rules.remove(f"p-{w}")
     assert rules.matching({"f": "abcd"}) == ({"p-a", "p-abc"} | {f"s-{w}" for w in words if "abcd".endswith(w)}
                                              | {f"pi-{w}" for w in words if "abcd".startswith(w)})
+
+
+def test_wildcards_indexed_by_last_segment_of_many_lengths():
+    wildcards = ["*", "a*", "*b", "a*b", "*bc", "a*c*bc", "x*", "*zzz", "a\\**b", "*\\*"]
+    compiled = {w: compile_event_pattern(json.dumps({"f": [{"wildcard": w}]})) for w in wildcards}
+    rules = Ruleset()
+    for w, p in compiled.items():
+        rules.add(w, p)
+    values = ["", "a", "ab", "abc", "acbc", "a*b", "a*xb", "zzz", "xzzz", "*", "b*", 5]
+    for removed in (wildcards[::2], wildcards[1::2]):
+        for value in values:
+            expected = {w for w, p in compiled.items() if p.matches({"f": value})}
+            assert rules.matching({"f": value}) == expected, value
+        assert any(rules.matching({"f": v}) for v in values)
+        for w in removed:
+            rules.remove(w)
+            del compiled[w]
+    assert rules._root.fields == {}
+
+
+def test_one_condition_matching_a_value_several_ways_matches_once():
+    """``["x", {"prefix": "x"}]``: both find the same state; its rule and chain count once."""
+    rules = Ruleset()
+    rules.add("r", compile_event_pattern('{"a": ["xy", {"prefix": "x"}, {"wildcard": "*y"}], "b": ["1"]}'))
+    rules.add("s", compile_event_pattern('{"a": [{"suffix": "y"}, {"equals-ignore-case": "XY"}]}'))
+    assert rules.matching({"a": "xy", "b": "1"}) == {"r", "s"}
+    assert rules.matching({"a": ["xy", "xyy"], "b": "1"}) == {"r", "s"}
+    rules.remove("r")
+    assert rules.matching({"a": "xy", "b": "1"}) == {"s"}
+
+
+@settings(derandomize=True, database=None, max_examples=200, deadline=None)
+@given(patterns, events)
+def test_a_pattern_alone_reads_only_its_paths_with_the_same_answer(pattern, event):
+    compiled = compile_event_pattern(json.dumps(pattern))
+    assert compiled.matches(event) == compiled.matches_flat(flatten(event))
