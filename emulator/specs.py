@@ -144,7 +144,7 @@ class Shape:
         if self.type == "list":
             return self.member.shape._constrained(seen)
         if self.type == "map":
-            return self.key.shape._constrained(seen) or self.value.shape._constrained(seen)
+            return True  # a null value is always a failure
         return False
 
     @cached_property

@@ -129,8 +129,8 @@ class JsonProtocol(Protocol):
             decode_value = self._decoder(shape.value.shape)
 
             def map_(raw: Any) -> dict[str, Any]:
-                if not isinstance(raw, dict):
-                    raise mismatch(raw)
+                if not isinstance(raw, dict) or not all(isinstance(key, str) for key in raw):
+                    raise mismatch(raw)  # CBOR maps may have keys of any type; the model's are strings
                 return {key: None if item is None else decode_value(item) for key, item in raw.items()}
 
             return map_
@@ -143,9 +143,12 @@ class JsonProtocol(Protocol):
 
             return string
         if kind in ("integer", "long"):
+            bound = 2**31 if kind == "integer" else 2**63  # Java's int and long, as AWS parses them
 
             def integer(raw: Any) -> int:
-                if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw != int(raw):
+                if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not -bound <= raw < bound:
+                    raise mismatch(raw)
+                if raw != int(raw):
                     raise mismatch(raw)
                 return int(raw)
 

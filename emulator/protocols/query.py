@@ -138,7 +138,11 @@ class QueryProtocol(Protocol):
         kind = shape.type
         try:
             if kind in ("integer", "long"):
-                return int(text)
+                number = int(text)
+                bound = 2**31 if kind == "integer" else 2**63  # Java's int and long, as AWS parses them
+                if not -bound <= number < bound:
+                    raise ValueError(text)
+                return number
             if kind in ("float", "double"):
                 return float(text)
             if kind == "boolean":

@@ -94,15 +94,15 @@ def _build_check(shape: Shape) -> Check | None:
         return list_
     if kind == "map":
         key_check, value_check = _checker(shape.key.shape), _checker(shape.value.shape)
-        if sized is None and key_check is None and value_check is None:
-            return None
 
         def map_(value: dict[str, Any]) -> bool:
             if sized is not None and not sized(value):
                 return False
             if key_check is not None and not all(key_check(key) for key in value):
                 return False
-            return value_check is None or all(item is None or value_check(item) for item in value.values())
+            if None in value.values():
+                return False
+            return value_check is None or all(value_check(item) for item in value.values())
 
         return map_
     return None
@@ -202,7 +202,9 @@ def _value(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
     elif kind == "map":
         for key, item in value.items():
             _value(shape.key.shape, key, path, errors)
-            if item is not None:
+            if item is None:
+                _fail(errors, shape.value.shape, None, f"{path}.{key}", "Member must not be null")
+            else:
                 _value(shape.value.shape, item, f"{path}.{key}", errors)
 
 

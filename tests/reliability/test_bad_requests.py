@@ -142,3 +142,26 @@ def test_sns_rejects_a_query_string_that_is_not_utf8(url: str) -> None:
     response = send(url, "GET", "/?Action=ListTopics&NextToken=%ff")
     assert response.status == 400
     assert b"<Code>MalformedQueryString</Code>" in response.body
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ('{"StreamName": "a", "ShardCount": 1e308}', "SerializationException"),
+    ('{"StreamName": "a", "ShardCount": 2147483648}', "SerializationException"),
+    ('{"StreamName": "a", "ShardCount": 1, "Tags": {"team": null}}', "ValidationException"),
+    ('{"StreamName": "a", "ShardCount": 1, "Tags": ["team"]}', "SerializationException"),
+    ('{"StreamName": null, "ShardCount": 1}', "ValidationException"),
+])
+def test_numbers_out_of_range_and_nulls_are_client_errors_that_change_nothing(url: str, body: str, code: str) -> None:
+    response = json_call(url, "Kinesis_20131202.CreateStream", body)
+    assert (response.status, response.json()["__type"]) == (400, code)
+    assert json_call(url, "Kinesis_20131202.ListStreams", "{}").json()["StreamNames"] == []
+
+
+def test_cbor_map_keys_that_are_not_strings_are_a_serialization_exception(url: str) -> None:
+    import cbor2
+
+    body = cbor2.dumps({"StreamName": "a", "ShardCount": 1, "Tags": {1: "x"}})
+    response = send(url, body=body, headers={
+        "X-Amz-Target": "Kinesis_20131202.CreateStream", "Content-Type": "application/x-amz-cbor-1.1"})
+    assert response.status == 400
+    assert cbor2.loads(response.body)["__type"] == "SerializationException"
