@@ -1,7 +1,8 @@
 """The emulator's own API, under ``/_emulator/`` (JSON in, JSON out).
 
 - ``GET  /_emulator/health``: version, each service's state, uptime.
-- ``POST /_emulator/reset[?service=sns]``: forget all state, or one service's.
+- ``POST /_emulator/reset[?service=sns]``: forget all state (and put the clock back to real time),
+  or one service's state.
 - ``GET  /_emulator/clock``: the emulator's time. ``POST /_emulator/clock`` with
   ``{"advance": seconds}`` or ``{"set": epoch seconds or ISO 8601}`` moves it forward;
   ``{"freeze": true}`` stops it (it then moves only when told), ``{"freeze": false}`` lets it run.
@@ -13,6 +14,7 @@ And the URLs that users migrating from other local emulators already call in the
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -89,22 +91,34 @@ class Admin:
             raise ValueError(
                 'give one of "advance" (seconds) or "set" (epoch seconds or ISO 8601), and/or "freeze" (true or false)'
             )
+        # Everything is checked before anything changes: a refused move leaves the clock as it was.
+        seconds = target_seconds = None
+        if advance is not None:
+            try:
+                if isinstance(advance, bool):
+                    raise ValueError(advance)
+                seconds = float(advance)
+            except (TypeError, ValueError):
+                raise ValueError(f'"advance" must be a number of seconds, not {advance!r}') from None
+            if not math.isfinite(seconds) or seconds < 0 or clock.now() + seconds > clock.LATEST:
+                raise ValueError(f'"advance" must be a finite number of seconds >= 0 within range, not {advance!r}')
+        elif target is not None:
+            try:
+                if isinstance(target, bool):
+                    raise ValueError(target)
+                target_seconds = parse_timestamp(target).timestamp()
+            except (TypeError, ValueError, OverflowError, OSError):
+                raise ValueError(f'"set" must be epoch seconds or ISO 8601, not {target!r}') from None
+            if not clock.now() <= target_seconds <= clock.LATEST:
+                raise ValueError('"set" must not be earlier than the clock, nor later than the year 9599')
         if freeze:
             clock.freeze()
         elif freeze is False:
             clock.unfreeze()
-        if advance is not None:
-            try:
-                seconds = float(advance)
-            except (TypeError, ValueError):
-                raise ValueError(f'"advance" must be a number of seconds, not {advance!r}') from None
+        if seconds is not None:
             clock.advance(seconds)
-        elif target is not None:
-            try:
-                moment = parse_timestamp(target)
-            except (TypeError, ValueError, OverflowError, OSError):
-                raise ValueError(f'"set" must be epoch seconds or ISO 8601, not {target!r}') from None
-            clock.set_time(moment.timestamp())
+        elif target_seconds is not None:
+            clock.set_time(target_seconds)
         return _json(_clock_state())
 
     def localstack_health(self, request: Request) -> Response:

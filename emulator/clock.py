@@ -8,9 +8,14 @@ Code that waits on time registers a callback with ``on_change`` so that a move i
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
+
+# The latest time the clock may show: far enough ahead for any test, early enough that adding a
+# retention period or an expiry to it still makes a date (datetime stops at the year 9999).
+LATEST = 253_402_300_799.0 - 400 * 86_400 * 366  # about the year 9599
 
 _offset = 0.0
 _frozen: float | None = None
@@ -37,11 +42,19 @@ def is_frozen() -> bool:
     return _frozen is not None
 
 
+def _check(seconds: float, what: str) -> None:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
+        raise ValueError(f"{what} must be a finite number of seconds")
+
+
 def advance(seconds: float) -> float:
     """Moves the clock forward; returns the new time. Time never goes back."""
     global _offset, _frozen
+    _check(seconds, "the move")
     if seconds < 0:
         raise ValueError("the clock only moves forward")
+    if now() + seconds > LATEST:
+        raise ValueError("the clock cannot move past the year 9599")
     with _lock:
         if _frozen is not None:
             _frozen += seconds
@@ -54,6 +67,9 @@ def advance(seconds: float) -> float:
 def set_time(epoch_seconds: float) -> float:
     """Sets the clock to an absolute time (not earlier than its current one)."""
     global _offset, _frozen
+    _check(epoch_seconds, "the time")
+    if epoch_seconds > LATEST:
+        raise ValueError("the clock cannot move past the year 9599")
     with _lock:
         if epoch_seconds < now():
             raise ValueError("the clock only moves forward")
@@ -86,7 +102,7 @@ def unfreeze() -> float:
 
 
 def reset() -> None:
-    """Back to real time (used between tests, not by the admin API: time never goes back there)."""
+    """Back to real time, running: the reset of all state takes the clock with it."""
     global _offset, _frozen
     with _lock:
         _offset = 0.0

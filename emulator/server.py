@@ -158,8 +158,11 @@ class App:
         }
 
     def reset(self, service: str | None = None) -> list[str]:
+        """Forgets one service's state, or everything: all services' state and the clock's moves."""
         names = [service] if service else list(SERVICES)
         self.registry.reset(service)
+        if service is None:
+            clock.reset()
         return names
 
     def close(self) -> None:

@@ -25,7 +25,6 @@ from typing import Any
 
 import pytest
 
-from emulator import clock
 from emulator.config import Config
 
 
@@ -79,6 +78,5 @@ def emulator_url() -> Iterator[str]:
 
 @pytest.fixture
 def emulator_reset(emulator_url: str) -> None:
-    """A clean emulator for the test: all state forgotten, the clock back to real time."""
+    """A clean emulator for the test: all state forgotten, the clock back to real time (the reset does both)."""
     admin(emulator_url, "/_emulator/reset", "POST")
-    clock.reset()

@@ -66,3 +66,26 @@ def test_a_frozen_clock_moves_only_when_told(emulator_url: str, emulator_reset: 
     assert running["frozen"] is False and running["now"] >= frozen["now"] + 10
     with pytest.raises(urllib.error.HTTPError):
         admin(emulator_url, "/_emulator/clock", "POST", {"freeze": "yes"})
+
+
+@pytest.mark.parametrize("bad", [
+    {"advance": "nan"}, {"advance": "inf"}, {"advance": 1e20}, {"advance": True}, {"set": "9999-12-31T23:59:59Z"},
+    {"set": True}, {"advance": "nan", "freeze": True},
+])
+def test_a_refused_clock_move_leaves_the_clock_as_it_was(emulator_url: str, emulator_reset: None, bad) -> None:
+    before = admin(emulator_url, "/_emulator/clock")
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        admin(emulator_url, "/_emulator/clock", "POST", bad)
+    assert caught.value.code == 400
+    after = admin(emulator_url, "/_emulator/clock")
+    assert after["frozen"] is False and abs(after["offset"] - before["offset"]) < 1
+    admin(emulator_url, "/_emulator/clock", "POST", {"advance": 60})  # and it still moves
+
+
+def test_resetting_everything_puts_the_clock_back_to_real_time(emulator_url: str, emulator_reset: None) -> None:
+    admin(emulator_url, "/_emulator/clock", "POST", {"advance": 86400, "freeze": True})
+    admin(emulator_url, "/_emulator/reset?service=kinesis", "POST")
+    assert admin(emulator_url, "/_emulator/clock")["offset"] > 86000  # one service's reset keeps the clock
+    admin(emulator_url, "/_emulator/reset", "POST")
+    state = admin(emulator_url, "/_emulator/clock")
+    assert abs(state["offset"]) < 1 and state["frozen"] is False
