@@ -17,8 +17,8 @@ from urllib.parse import parse_qs
 TARGET_PREFIXES = {"AWSEvents": "events", "Kinesis_20131202": "kinesis"}
 SCOPE_SERVICES = {"events": "events", "sns": "sns", "kinesis": "kinesis"}
 
-_ACCOUNT = re.compile(r"\d{12}")
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+_ACCOUNT = re.compile(r"[0-9]{12}")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
 
 
 class Route(NamedTuple):

@@ -80,7 +80,7 @@ class App:
 
     def protocol(self, service: str, content_type: str = "") -> Protocol:
         """The service's protocol; Kinesis also speaks CBOR, chosen by the request's content type."""
-        cbor = service in CBOR_SERVICES and content_type.startswith(CBOR_CONTENT_TYPE)
+        cbor = service in CBOR_SERVICES and content_type.lower().startswith(CBOR_CONTENT_TYPE)
         key = service + ("+cbor" if cbor else "")
         protocol = self._protocols.get(key)
         if protocol is None:

@@ -172,16 +172,29 @@ class Shape:
         return not self.raw.get("fault") and (self.raw.get("error") or {}).get("httpStatusCode", 400) < 500
 
 
-# Java's Unicode classes, which Python's ``re`` lacks, as their nearest Python classes.
-_JAVA_CLASSES = {r"\p{L}": r"\w", r"\p{N}": r"\d", r"\p{Z}": r"\s"}
+# Java's Unicode classes, which Python's ``re`` lacks. Inside a character class, as the models use
+# them, ``\\p{L}`` with ``\\p{N}`` is Python's Unicode ``\\w`` (letters, numbers, underscore); ``\\p{Z}`` is
+# the separators, listed.
+_JAVA_CLASSES = {
+    r"\p{L}": r"\w",
+    r"\p{N}": r"\d",
+    r"\p{Z}": "\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000",
+}
 
 
 def _compile_pattern(text: str) -> re.Pattern[str] | None:
-    """Model patterns are Java regular expressions, matched (by ``fullmatch``) against the whole value."""
-    for java, python in _JAVA_CLASSES.items():
-        text = text.replace(java, python)
+    """Model patterns are Java regular expressions, matched (by ``fullmatch``) against the whole value.
+
+    Java's ``\\d``, ``\\w`` and ``\\s`` are ASCII-only, so patterns compile with ``re.ASCII``, except the
+    few that use Unicode classes (``\\p{...}``), which are spelled out as above.
+    """
+    flags = re.ASCII
+    if r"\p{" in text:
+        flags = 0
+        for java, python in _JAVA_CLASSES.items():
+            text = text.replace(java, python)
     try:
-        return re.compile(text)
+        return re.compile(text, flags)
     except re.error:
         return None
 

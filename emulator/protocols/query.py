@@ -257,7 +257,7 @@ def _unparse(document: dict[str, Any]) -> str:
 
 def _indexes(node: _Tree) -> list[str]:
     """The numbered children of a list or map node, in numeric order."""
-    return sorted((key for key in node if key is not None and key.isdigit()), key=int)
+    return sorted((key for key in node if key is not None and key.isascii() and key.isdigit()), key=int)
 
 
 def _lower_first(text: str) -> str:

@@ -143,17 +143,32 @@ def _path(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
+_MAX_RENDERED = 1024  # characters of a value quoted in a message; a 10 MiB request is not echoed back
+
+
 def _render(shape: Shape, value: Any) -> str:
+    """A value as AWS's Java services print it in a message: ``'abc'``, ``null``, ``'[a, b]'``."""
     if value is None:
         return "null"
-    if shape.type == "blob":
-        size = len(value)
-        return f"'java.nio.HeapByteBuffer[pos=0 lim={size} cap={size}]'"
-    if shape.type == "list":
-        return "'[" + ", ".join(str(item) for item in value) + "]'"
-    if shape.type == "boolean":
-        return f"'{str(value).lower()}'"
-    return f"'{value}'"
+    text = _java_text(value)
+    if len(text) > _MAX_RENDERED:
+        text = text[:_MAX_RENDERED] + "..."
+    return f"'{text}'"
+
+
+def _java_text(value: Any) -> str:
+    """Java's ``toString`` of a value: byte buffers, lists and maps as the JDK writes them."""
+    if value is None:
+        return "null"
+    if isinstance(value, (bytes, bytearray)):
+        return f"java.nio.HeapByteBuffer[pos=0 lim={len(value)} cap={len(value)}]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_java_text(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}={_java_text(item)}" for key, item in value.items()) + "}"
+    return str(value)
 
 
 def _fail(errors: list[str], shape: Shape, value: Any, path: str, constraint: str) -> None:

@@ -165,3 +165,38 @@ def test_cbor_map_keys_that_are_not_strings_are_a_serialization_exception(url: s
         "X-Amz-Target": "Kinesis_20131202.CreateStream", "Content-Type": "application/x-amz-cbor-1.1"})
     assert response.status == 400
     assert cbor2.loads(response.body)["__type"] == "SerializationException"
+
+
+def test_a_validation_message_quotes_large_values_briefly_and_as_java_prints_them(aws_client) -> None:
+    kinesis = aws_client("kinesis", validate=False)
+    records = [{"Data": b"\x00" * 2000, "PartitionKey": "k"}] * 501
+    with pytest.raises(ClientError) as caught:
+        kinesis.put_records(StreamName="s", Records=records)
+    message = caught.value.response["Error"]["Message"]
+    assert message.startswith("1 validation error detected: Value '[{Data=java.nio.HeapByteBuffer[pos=0 lim=2000")
+    assert "at 'records' failed to satisfy constraint: Member must have length less than or equal to 500" in message
+    assert len(message) < 1500
+
+
+def test_sns_list_indexes_are_ascii_digits(url: str) -> None:
+    arn = "arn:aws:sns:us-east-1:000000000000:t"
+    response = query_call(url, f"Action=TagResource&ResourceArn={arn}&Tags.member.\u00b2.Key=a")
+    assert response.status != 500  # "²" is not an index: the parameter is ignored, not a crash
+
+
+@pytest.mark.parametrize("value", ["1\u0662\u0663", "\u0661"])
+def test_model_patterns_are_ascii_as_in_java(aws_client, value: str) -> None:
+    kinesis = aws_client("kinesis", validate=False)
+    with pytest.raises(ClientError) as caught:
+        kinesis.put_record(StreamName="s", Data=b"x", PartitionKey="k", ExplicitHashKey=value)
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert "explicitHashKey" in caught.value.response["Error"]["Message"]
+
+
+def test_cbor_content_type_is_case_insensitive(url: str) -> None:
+    import cbor2
+
+    response = send(url, body=cbor2.dumps({}), headers={
+        "X-Amz-Target": "Kinesis_20131202.ListStreams", "Content-Type": "Application/X-Amz-Cbor-1.1"})
+    assert response.status == 200
+    assert cbor2.loads(response.body)["StreamNames"] == []
