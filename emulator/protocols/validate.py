@@ -64,7 +64,7 @@ def _build_check(shape: Shape) -> Check | None:
         if low is None and high is None:
             return None
         return lambda value: (low is None or value >= low) and (high is None or value <= high)
-    sized = _size_check(low, high)
+    sized = _size_check(low, high, java_length if kind == "string" else len)
     if kind == "blob":
         return sized
     if kind == "string":
@@ -126,10 +126,17 @@ def _structure_check(required: list[str], members: list[tuple[str, Check]]) -> C
     return namespace["check"]
 
 
-def _size_check(low: float | None, high: float | None) -> Check | None:
+def _size_check(low: float | None, high: float | None, size: Callable[[Any], int] = len) -> Check | None:
     if low is None and high is None:
         return None
-    return lambda value: (low is None or len(value) >= low) and (high is None or len(value) <= high)
+    return lambda value: (low is None or size(value) >= low) and (high is None or size(value) <= high)
+
+
+def java_length(text: str) -> int:
+    """A string's length as AWS's Java services count it: in UTF-16 code units (an emoji is two)."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def summary(errors: list[str]) -> str:
@@ -224,7 +231,7 @@ def _value(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
 
 
 def _length(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
-    size = len(value)
+    size = java_length(value) if isinstance(value, str) else len(value)
     if shape.min is not None and size < shape.min:
         _fail(errors, shape, value, path, f"Member must have length greater than or equal to {_number(shape.min)}")
     if shape.max is not None and size > shape.max:

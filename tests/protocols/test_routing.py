@@ -39,3 +39,4 @@ DEFAULTS = ("000000000000", "us-east-1")
 def test_route(environ, expected) -> None:
     found = route(environ, *DEFAULTS)
     assert (found.service, found.account, found.region) == expected
+

@@ -200,3 +200,12 @@ def test_cbor_content_type_is_case_insensitive(url: str) -> None:
         "X-Amz-Target": "Kinesis_20131202.ListStreams", "Content-Type": "Application/X-Amz-Cbor-1.1"})
     assert response.status == 200
     assert cbor2.loads(response.body)["StreamNames"] == []
+
+
+def test_a_partition_key_of_129_emoji_is_too_long_as_on_aws(aws_client) -> None:
+    kinesis = aws_client("kinesis", validate=False)
+    with pytest.raises(ClientError) as caught:  # 258 UTF-16 code units, over the model's 256
+        kinesis.put_record(StreamName="s", Data=b"x", PartitionKey="\U0001f642" * 129)
+    assert "at 'partitionKey' failed to satisfy constraint: Member must have length less than or equal to 256" in (
+        caught.value.response["Error"]["Message"]
+    )
