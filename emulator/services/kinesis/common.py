@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
+import os
 import re
 from typing import Any
 
@@ -60,19 +63,70 @@ def not_active(stream: Stream) -> ResourceInUseException:
     )
 
 
+# Pagination tokens: URL-safe base64 of a signature and the JSON state of where the next page starts.
+# The signature (an HMAC with a key made when the process starts, as shard iterators have) makes a
+# forged, altered or truncated token an ``InvalidArgumentException``, never a 500 or a wrong page.
+_TOKEN_SECRET = os.urandom(32)
+_TOKEN_SIGNATURE_LENGTH = 16
+_NUMBER = (int, float)
+_OPTIONAL_STR = (str, type(None))
+# What each kind of token holds besides ``kind`` and ``issued`` (a number): member -> accepted types.
+_TOKEN_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
+    "streams": {"after": (str,)},
+    "shards": {"stream": (str,), "after": (str,), "created": _NUMBER, "filter": (dict, type(None))},
+    "consumers": {"after": (str,)},
+}
+_FILTER_FIELDS: dict[str, tuple[type, ...]] = {
+    "Type": (str,),
+    "ShardId": _OPTIONAL_STR,
+    "Timestamp": (*_NUMBER, type(None)),
+}
+
+
+def _token_signature(body: bytes) -> bytes:
+    return hmac.new(_TOKEN_SECRET, body, hashlib.sha256).digest()[:_TOKEN_SIGNATURE_LENGTH]
+
+
 def encode_token(payload: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(_token_signature(body) + body).decode("ascii")
+
+
+def _typed(value: Any, types: tuple[type, ...]) -> bool:
+    return isinstance(value, types) and not isinstance(value, bool)
+
+
+def _well_formed(payload: Any, kind: str) -> bool:
+    fields = _TOKEN_FIELDS[kind]
+    if not isinstance(payload, dict) or payload.get("kind") != kind or set(payload) != {"kind", "issued", *fields}:
+        return False
+    if not _typed(payload["issued"], _NUMBER) or not all(_typed(payload[k], t) for k, t in fields.items()):
+        return False
+    shard_filter = payload.get("filter")
+    if isinstance(shard_filter, dict):
+        return (
+            set(shard_filter) <= set(_FILTER_FIELDS)
+            and "Type" in shard_filter
+            and all(_typed(v, _FILTER_FIELDS[k]) for k, v in shard_filter.items())
+        )
+    return True
 
 
 def decode_token(token: str, kind: str) -> dict[str, Any]:
     """A token we issued for ``kind``; ``InvalidArgumentException`` or ``ExpiredNextTokenException`` else."""
+    payload: Any = None
     try:
-        payload = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+        raw = base64.urlsafe_b64decode(token.encode("ascii"))
+        if base64.urlsafe_b64encode(raw).decode("ascii") != token:
+            raise ValueError("not the canonical encoding")
+        body, signature = raw[_TOKEN_SIGNATURE_LENGTH:], raw[:_TOKEN_SIGNATURE_LENGTH]
+        if len(raw) > _TOKEN_SIGNATURE_LENGTH and hmac.compare_digest(signature, _token_signature(body)):
+            payload = json.loads(body)
     except (binascii.Error, UnicodeError, ValueError):
         payload = None
-    if not isinstance(payload, dict) or payload.get("kind") != kind:
+    if not _well_formed(payload, kind):
         raise InvalidArgumentException(f"Invalid NextToken: {token}")
-    if clock.now() - float(payload.get("issued", 0)) > limits.NEXT_TOKEN_LIFETIME:
+    if clock.now() - payload["issued"] > limits.NEXT_TOKEN_LIFETIME:
         raise ExpiredNextTokenException(f"The NextToken has expired: {token}")
     return payload
 

@@ -5,7 +5,9 @@ event stream. It waits for records on the store's condition variable (which rele
 while it waits), sends an event as soon as records arrive, a heartbeat event every few seconds
 without them, ends at the end of a closed shard (with ``ChildShards``), after
 ``--kinesis-subscription-seconds`` of emulator time, or at shutdown, and frees its (consumer, shard)
-slot however it ends.
+slot however it ends. A second SubscribeToShard for the slot is in use within 5 seconds (emulator
+time) of the call that holds it; 5 seconds or more after it, the new call takes the slot over and the
+old subscription ends with a ``ResourceInUseException`` event, as AWS documents.
 """
 
 from __future__ import annotations
@@ -32,8 +34,12 @@ from emulator.services.kinesis.errors import (
     ResourceNotFoundException,
 )
 from emulator.services.kinesis.models import Consumer, KinesisStore, Shard, Stream
+from emulator.services.kinesis.tagging import check_new_tags
 
 HEARTBEAT_SECONDS = 5.0
+# A SubscribeToShard call for a (consumer, shard) that is being served is in use within this many
+# seconds of the call that started it, and takes the subscription over after them.
+TAKEOVER_SECONDS = 5.0
 _WAIT_SLICE = 0.5
 
 
@@ -58,6 +64,15 @@ class ConsumersMixin(KinesisBase):
             if parsed is None:
                 raise InvalidArgumentException(f"Invalid ConsumerARN: {consumer_arn}")
             region, account, stream_name, name = parsed
+            # A ConsumerARN with a StreamARN or ConsumerName beside it must name the same consumer.
+            if stream_arn and stream_arn != consumer_arn.split("/consumer/", 1)[0]:
+                raise InvalidArgumentException(
+                    f"ConsumerARN {consumer_arn} and StreamARN {stream_arn} do not refer to the same stream."
+                )
+            if consumer_name and consumer_name != name:
+                raise InvalidArgumentException(
+                    f"ConsumerARN {consumer_arn} and ConsumerName {consumer_name} do not refer to the same consumer."
+                )
             stream = store.streams.get(stream_name)
             if account != ctx.account or region != ctx.region or stream is None or not self._settle(store, stream, now):
                 raise _consumer_not_found(name, stream_name, ctx.account)
@@ -82,6 +97,8 @@ class ConsumersMixin(KinesisBase):
         tags: dict[str, str] | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        if tags:
+            check_new_tags({}, tags, f"consumer {consumer_name} under stream {stream_arn}")
         store = self._store(ctx)
         now = clock.now()
         with store.lock:
@@ -205,13 +222,17 @@ class ConsumersMixin(KinesisBase):
                 "SubscribeToShard",
             )
             slot = (consumer.arn, shard.shard_id)
-            if slot in store.subscriptions:
+            holder = store.subscriptions.get(slot)
+            if holder is not None and now - holder.started < TAKEOVER_SECONDS:
                 raise ResourceInUseException(
                     f"Another active subscription exists for this consumer: "
                     f"{ctx.account}:{stream.name}:{shard.shard_id}:{consumer.name}"
                 )
-            store.subscriptions.add(slot)
-        subscription = Subscription(self, store, stream, shard, consumer, position, slot, now)
+            subscription = Subscription(self, store, stream, shard, consumer, position, slot, now)
+            if holder is not None:  # 5 seconds or more after it: this call takes the subscription over
+                holder.taken_over = True
+                store.wake()
+            store.subscriptions[slot] = subscription
         return {"EventStream": subscription}
 
 
@@ -236,6 +257,8 @@ class Subscription:
         self.consumer = consumer
         self.position = position
         self.slot = slot
+        self.started = started
+        self.taken_over = False
         self.deadline = started + float(provider.config.kinesis_subscription_seconds)
         self.sent_any = False
         self.last_sent = time.monotonic()
@@ -257,6 +280,13 @@ class Subscription:
         with store.lock:
             while True:
                 now = clock.now()
+                if self.taken_over:
+                    self._finish()
+                    stream, consumer = self.stream, self.consumer
+                    raise ResourceInUseException(
+                        f"Another subscription has taken over this one for consumer: "
+                        f"{stream.account}:{stream.name}:{self.shard.shard_id}:{consumer.name}"
+                    )
                 if self.provider._closing or now >= self.deadline or self._gone():
                     self._finish()
                     raise StopIteration
@@ -295,7 +325,8 @@ class Subscription:
         if not self.finished:
             self.finished = True
             with self.store.lock:
-                self.store.subscriptions.discard(self.slot)
+                if self.store.subscriptions.get(self.slot) is self:
+                    del self.store.subscriptions[self.slot]
 
     def close(self) -> None:
         self._finish()

@@ -42,6 +42,7 @@ class Shard:
         "end_counter",
         "created_at",
         "closed_at",
+        "readable_from",
         "counters",
         "times",
         "datas",
@@ -75,6 +76,9 @@ class Shard:
         self.end_counter: int | None = None
         self.created_at = created_at
         self.closed_at: float | None = None
+        # The earliest arrival time a read may return. It never moves back, so increasing the
+        # retention period does not bring back records that had expired (AWS documents this).
+        self.readable_from = float("-inf")
         self.counters = array("q")
         self.times = array("d")
         self.datas: list[bytes] = []
@@ -228,6 +232,19 @@ class Stream:
     def retention_seconds(self) -> float:
         return self.retention_hours * 3600.0
 
+    def horizon(self, shard: Shard, now: float) -> float:
+        """The earliest arrival time ``shard`` may return at ``now``; moves the shard's watermark up."""
+        horizon = now - self.retention_seconds
+        if horizon > shard.readable_from:
+            shard.readable_from = horizon
+        return shard.readable_from
+
+    def set_retention(self, hours: int, now: float) -> None:
+        """Changes the retention period; what expired under the old one stays expired."""
+        for shard in self.shards:
+            self.horizon(shard, now)
+        self.retention_hours = hours
+
     def encryption_at(self, counter: int) -> str:
         kind = "NONE"
         for changed_at, value in self.encryption_log:
@@ -261,7 +278,8 @@ class KinesisStore:
         self.streams: dict[str, Stream] = {}
         self.policies: dict[str, str] = {}
         self.settings = AccountSettings()
-        self.subscriptions: set[tuple[str, str]] = set()  # (consumer ARN, shard id) being served
+        # (consumer ARN, shard id) -> the Subscription serving it
+        self.subscriptions: dict[tuple[str, str], Any] = {}
         self.waiters = 0
 
     def wake(self) -> None:

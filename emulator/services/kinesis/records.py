@@ -68,7 +68,7 @@ class RecordsMixin(KinesisBase):
         counter = stream.next_counter()
         shard.append(counter, now, data, key)
         if len(shard.counters) % _TRIM_EVERY == 0:
-            shard.trim(now - stream.retention_seconds)
+            shard.trim(stream.horizon(shard, now))
         return counter
 
     def put_record(
@@ -304,7 +304,7 @@ class RecordsMixin(KinesisBase):
         Returns (records, next position, MillisBehindLatest, whether the closed shard's end was reached).
         """
         counters, times, datas, keys = shard.counters, shard.times, shard.datas, shard.keys
-        start = max(shard.index_at_counter(position), shard.index_at_time(now - stream.retention_seconds))
+        start = max(shard.index_at_counter(position), shard.index_at_time(stream.horizon(shard, now)))
         stop = min(len(counters), start + limit)
         budget = limits.GET_RECORDS_MAX_BYTES
         records: list[dict[str, Any]] = []

@@ -38,6 +38,14 @@ class ReshardingMixin(KinesisBase):
             "or split, and thus is not eligible for merging or splitting."
         )
 
+    def _check_provisioned(self, ctx: RequestContext, stream: Stream, operation: str) -> None:
+        """SplitShard, MergeShards and UpdateShardCount are for PROVISIONED streams only."""
+        if stream.mode != "PROVISIONED":
+            raise InvalidArgumentException(
+                f"{operation} is not supported for stream {stream.name} under account {ctx.account} "
+                "because it is in ON_DEMAND capacity mode."
+            )
+
     def _schedule(self, store: KinesisStore, stream: Stream, now: float, apply: Any) -> None:
         ready_at = now + self._transition_seconds()
         stream.status = "UPDATING"
@@ -58,6 +66,7 @@ class ReshardingMixin(KinesisBase):
         now = clock.now()
         with store.lock:
             stream = self._find(ctx, store, stream_name, stream_arn, now)
+            self._check_provisioned(ctx, stream, "SplitShard")
             shard = self._reshardable(ctx, stream, shard_to_split)
             self._check_shard_limit(ctx, store, 1)  # type: ignore[attr-defined]
             key = int(new_starting_hash_key)
@@ -89,6 +98,7 @@ class ReshardingMixin(KinesisBase):
         now = clock.now()
         with store.lock:
             stream = self._find(ctx, store, stream_name, stream_arn, now)
+            self._check_provisioned(ctx, stream, "MergeShards")
             first = self._reshardable(ctx, stream, shard_to_merge)
             second = self._reshardable(ctx, stream, adjacent_shard_to_merge)
             if first is second or not shards.are_adjacent(first, second):
@@ -118,11 +128,7 @@ class ReshardingMixin(KinesisBase):
         now = clock.now()
         with store.lock:
             stream = self._active(ctx, store, stream_name, stream_arn, now)
-            if stream.mode != "PROVISIONED":
-                raise InvalidArgumentException(
-                    f"UpdateShardCount is not supported for stream {stream.name} under account {ctx.account} "
-                    "because it is in ON_DEMAND capacity mode."
-                )
+            self._check_provisioned(ctx, stream, "UpdateShardCount")
             current = len(stream.open_shards)
             counts = f"Current open shard count: {current}, Target shard count: {target_shard_count}"
             limit = min(self._shard_limit(ctx.region), limits.MAX_SHARDS_PER_STREAM)  # type: ignore[attr-defined]

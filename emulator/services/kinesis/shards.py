@@ -9,6 +9,8 @@ short-lived shards behind), so that every child has at most a parent and an adja
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from emulator.services.kinesis import sequence
 from emulator.services.kinesis.models import Shard, Stream
 
@@ -32,18 +34,17 @@ def create_uniform(stream: Stream, count: int, now: float) -> None:
     stream.refresh_open()
 
 
-def split(stream: Stream, shard: Shard, new_start: int, now: float) -> tuple[Shard, Shard]:
+def _split(stream: Stream, shard: Shard, new_start: int, now: float) -> tuple[Shard, Shard]:
     _close(stream, shard, now)
     low = _new_shard(stream, shard.start_hash, new_start - 1, now, parent=shard.shard_id)
     high = _new_shard(stream, new_start, shard.end_hash, now, parent=shard.shard_id)
-    stream.refresh_open()
     return low, high
 
 
-def merge(stream: Stream, shard: Shard, adjacent: Shard, now: float) -> Shard:
+def _merge(stream: Stream, shard: Shard, adjacent: Shard, now: float) -> Shard:
     _close(stream, shard, now)
     _close(stream, adjacent, now)
-    child = _new_shard(
+    return _new_shard(
         stream,
         min(shard.start_hash, adjacent.start_hash),
         max(shard.end_hash, adjacent.end_hash),
@@ -51,7 +52,25 @@ def merge(stream: Stream, shard: Shard, adjacent: Shard, now: float) -> Shard:
         parent=shard.shard_id,
         adjacent=adjacent.shard_id,
     )
-    stream.refresh_open()
+
+
+def _set_open(stream: Stream, opened: list[Shard]) -> None:
+    """Installs the open shards, already sorted by starting hash key."""
+    stream.open_shards = opened
+    stream.open_starts = [s.start_hash for s in opened]
+
+
+def split(stream: Stream, shard: Shard, new_start: int, now: float) -> tuple[Shard, Shard]:
+    low, high = _split(stream, shard, new_start, now)
+    i = stream.open_shards.index(shard)
+    _set_open(stream, [*stream.open_shards[:i], low, high, *stream.open_shards[i + 1 :]])
+    return low, high
+
+
+def merge(stream: Stream, shard: Shard, adjacent: Shard, now: float) -> Shard:
+    child = _merge(stream, shard, adjacent, now)
+    first = min(stream.open_shards.index(shard), stream.open_shards.index(adjacent))
+    _set_open(stream, [*stream.open_shards[:first], child, *stream.open_shards[first + 2 :]])
     return child
 
 
@@ -60,27 +79,32 @@ def are_adjacent(a: Shard, b: Shard) -> bool:
 
 
 def rescale_uniform(stream: Stream, target: int, now: float) -> None:
-    """Ends with ``target`` open shards of even hash key ranges, by single splits then pairwise merges."""
+    """Ends with ``target`` open shards of even hash key ranges, by single splits then pairwise merges.
+
+    One pass over the open shards in hash key order (linear in the number of shards): first every open
+    shard is split at each target boundary strictly inside it, low end first; then, left to right, each
+    shard that does not start at a target boundary is merged into the shard before it.
+    """
     bounds = [start for start, _ in sequence.uniform_ranges(target)]
     bound_set = set(bounds)
     # 1. Split every open shard at each target boundary strictly inside it.
-    for shard in list(stream.open_shards):
-        inner = [b for b in bounds if shard.start_hash < b <= shard.end_hash]
+    split_up: list[Shard] = []
+    for shard in stream.open_shards:
+        first = bisect_right(bounds, shard.start_hash)
+        last = bisect_right(bounds, shard.end_hash)
         current = shard
-        for boundary in inner:
-            _, current = split(stream, current, boundary, now)
+        for boundary in bounds[first:last]:
+            low, current = _split(stream, current, boundary, now)
+            split_up.append(low)
+        split_up.append(current)
     # 2. Merge neighbours that fall in the same target range until each range is one shard.
-    while True:
-        stream.refresh_open()
-        opened = stream.open_shards
-        pair = next(
-            ((opened[i], opened[i + 1]) for i in range(len(opened) - 1) if opened[i + 1].start_hash not in bound_set),
-            None,
-        )
-        if pair is None:
-            break
-        merge(stream, pair[0], pair[1], now)
-    stream.refresh_open()
+    merged: list[Shard] = []
+    for shard in split_up:
+        if merged and shard.start_hash not in bound_set:
+            merged[-1] = _merge(stream, merged[-1], shard, now)
+        else:
+            merged.append(shard)
+    _set_open(stream, merged)
 
 
 def children_of(stream: Stream, shard: Shard) -> list[Shard]:

@@ -21,7 +21,7 @@ from emulator.services.kinesis.errors import (
     ResourceInUseException,
 )
 from emulator.services.kinesis.models import KinesisStore, Pending, Shard, Stream
-from emulator.services.kinesis.tagging import check_tags
+from emulator.services.kinesis.tagging import check_new_tags
 
 
 class StreamsMixin(KinesisBase):
@@ -62,7 +62,7 @@ class StreamsMixin(KinesisBase):
         if mode == "ON_DEMAND" and shard_count is not None:
             raise InvalidArgumentException("ShardCount cannot be specified for ON_DEMAND streams.")
         if tags:
-            check_tags(tags)
+            check_new_tags({}, tags, f"stream {stream_name} under account {ctx.account}")
         count = shard_count if mode == "PROVISIONED" else limits.ON_DEMAND_INITIAL_SHARDS
         store = self._store(ctx)
         now = clock.now()
@@ -147,8 +147,7 @@ class StreamsMixin(KinesisBase):
 
     def _visible_shards(self, stream: Stream, now: float) -> list[Shard]:
         """Shards within the retention period: open ones, and closed ones that closed within it."""
-        horizon = now - stream.retention_seconds
-        return [s for s in stream.shards if s.closed_at is None or s.closed_at >= horizon]
+        return [s for s in stream.shards if s.closed_at is None or s.closed_at >= stream.horizon(s, now)]
 
     def describe_stream(
         self,
@@ -248,6 +247,8 @@ class StreamsMixin(KinesisBase):
                 raise InvalidArgumentException("NextToken and StreamName cannot be provided together.")
             if stream_creation_timestamp is not None:
                 raise InvalidArgumentException("NextToken and StreamCreationTimestamp cannot be provided together.")
+            if exclusive_start_shard_id:
+                raise InvalidArgumentException("NextToken and ExclusiveStartShardId cannot be provided together.")
             token = decode_token(next_token, "shards")
             stream_name, after, created = token["stream"], token["after"], token["created"]
             shard_filter = token.get("filter")
@@ -365,7 +366,7 @@ class StreamsMixin(KinesisBase):
                     f"Requested retention period ({hours} hours) for stream {stream.name} can not be longer than "
                     f"existing retention period ({stream.retention_hours} hours). Use IncreaseRetentionPeriod API."
                 )
-            stream.retention_hours = hours
+            stream.set_retention(hours, now)
         return {}
 
 

@@ -27,6 +27,18 @@ def check_tags(tags: dict[str, str] | list[str]) -> None:
         raise InvalidArgumentException("Tag keys starting with 'aws:' are reserved for AWS use.")
 
 
+def check_new_tags(target: dict[str, str], tags: dict[str, str], what: str) -> None:
+    """Whether ``tags`` may be added to a resource (``what``) that has ``target``: characters, the
+    reserved ``aws:`` prefix and at most 50 tags in all (TagResource, AddTagsToStream, CreateStream,
+    RegisterStreamConsumer)."""
+    check_tags(tags)
+    if len(set(target) | set(tags)) > limits.MAX_TAGS_PER_STREAM:
+        raise InvalidArgumentException(
+            f"Failed to add tags to {what} because a given resource cannot have more than "
+            f"{limits.MAX_TAGS_PER_STREAM} tags associated with it."
+        )
+
+
 class TaggingMixin(KinesisBase):
     def _tag_target(self, ctx: RequestContext, store: KinesisStore, resource_arn: str, now: float) -> dict[str, str]:
         """The tag dict of the stream or consumer ``resource_arn`` names."""
@@ -49,12 +61,7 @@ class TaggingMixin(KinesisBase):
         return self._find(ctx, store, None, resource_arn, now).tags
 
     def _add_tags(self, target: dict[str, str], tags: dict[str, str], what: str) -> None:
-        check_tags(tags)
-        if len(set(target) | set(tags)) > limits.MAX_TAGS_PER_STREAM:
-            raise InvalidArgumentException(
-                f"Failed to add tags to {what} because a given resource cannot have more than "
-                f"{limits.MAX_TAGS_PER_STREAM} tags associated with it."
-            )
+        check_new_tags(target, tags, what)
         target.update(tags)
 
     def add_tags_to_stream(
@@ -135,4 +142,4 @@ class TaggingMixin(KinesisBase):
         return {"Tags": tags}
 
 
-__all__ = ["TaggingMixin", "check_tags", "not_found"]
+__all__ = ["TaggingMixin", "check_new_tags", "check_tags", "not_found"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from botocore.exceptions import EventStreamError
 
 from emulator import clock
 from tests.services.kinesis.conftest import ACCOUNT, arn, error_of, make_stream
@@ -107,6 +108,32 @@ def test_consumer_errors(raw_kinesis, call, kwargs, code, message) -> None:
     assert got_code == code and message in got_message, got_message
 
 
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"ConsumerName": "other"}, "and ConsumerName other do not refer to the same consumer."),
+        ({"StreamARN": arn("t")}, f"and StreamARN {arn('t')} do not refer to the same stream."),
+        ({"StreamARN": arn("t"), "ConsumerName": "c"}, "do not refer to the same stream."),
+    ],
+)
+def test_consumer_arn_with_a_conflicting_name_or_stream_is_rejected(raw_kinesis, extra, message) -> None:
+    make_stream(raw_kinesis, "s")
+    make_stream(raw_kinesis, "t")
+    consumer = register(raw_kinesis)
+    register(raw_kinesis, "other")
+    register(raw_kinesis, "c", stream="t")
+    for call in (raw_kinesis.describe_stream_consumer, raw_kinesis.deregister_stream_consumer):
+        code, got = error_of(call, ConsumerARN=consumer, **extra)
+        assert code == "InvalidArgumentException" and got.startswith(f"ConsumerARN {consumer} and ") and message in got
+    # nothing was deregistered
+    for stream in ("s", "t"):
+        listed = raw_kinesis.list_stream_consumers(StreamARN=arn(stream))["Consumers"]
+        assert all(c["ConsumerStatus"] == "ACTIVE" for c in listed) and listed
+    # the same consumer named twice is fine
+    raw_kinesis.describe_stream_consumer(ConsumerARN=consumer, ConsumerName="c", StreamARN=arn("s"))
+    raw_kinesis.deregister_stream_consumer(ConsumerARN=consumer, ConsumerName="c", StreamARN=arn("s"))
+
+
 def test_twenty_consumers_per_stream(kinesis) -> None:
     make_stream(kinesis, "s")
     for i in range(20):
@@ -183,6 +210,33 @@ def test_a_second_subscription_of_the_same_consumer_and_shard_is_in_use(kinesis)
     )
     other["EventStream"].close()
     open_one["EventStream"].close()
+
+
+def test_a_subscription_five_seconds_or_more_later_takes_over(kinesis) -> None:
+    # "If you call SubscribeToShard 5 seconds or more after a successful call, the second call takes
+    # over the subscription and the previous connection expires or fails with a ResourceInUseException."
+    make_stream(kinesis, "s")
+    consumer = register(kinesis)
+    subscribe = dict(ConsumerARN=consumer, ShardId="shardId-000000000000", StartingPosition={"Type": "LATEST"})
+    first = kinesis.subscribe_to_shard(**subscribe)
+    old_events = iter(first["EventStream"])
+    next(old_events)
+    clock.advance(4.9)
+    assert error_of(kinesis.subscribe_to_shard, **subscribe)[0] == "ResourceInUseException"
+    clock.advance(0.1)
+    second = kinesis.subscribe_to_shard(**subscribe)
+    new_events = iter(second["EventStream"])
+    next(new_events)
+    with pytest.raises(EventStreamError) as info:
+        next(old_events)
+    assert info.value.response["Error"]["Code"] == "ResourceInUseException"
+    # the new subscription holds the slot (the old one ending did not free it): in use for 5 seconds
+    # from its own start, and it gets the records
+    assert error_of(kinesis.subscribe_to_shard, **subscribe)[0] == "ResourceInUseException"
+    kinesis.put_record(StreamName="s", Data=b"after", PartitionKey="k")
+    assert [r["Data"] for r in next(new_events)["SubscribeToShardEvent"]["Records"]] == [b"after"]
+    second["EventStream"].close()
+    first["EventStream"].close()
 
 
 def test_subscription_ends_after_the_configured_emulator_time(kinesis, settings) -> None:

@@ -364,6 +364,32 @@ def test_longer_retention_keeps_records(kinesis) -> None:
     assert [r["SequenceNumber"] for r in read_shard(kinesis, "s", "shardId-000000000000")] == [seq]
 
 
+def test_increasing_retention_does_not_bring_back_expired_records(kinesis) -> None:
+    # "This operation may result in lost data ... does not make previous, expired data accessible."
+    make_stream(kinesis, "s")
+    kinesis.put_record(StreamName="s", Data=b"old", PartitionKey="k")
+    clock.advance(25 * 3600)
+    new = kinesis.put_record(StreamName="s", Data=b"new", PartitionKey="k")["SequenceNumber"]
+    kinesis.increase_stream_retention_period(StreamName="s", RetentionPeriodHours=48)
+    assert [r["SequenceNumber"] for r in read_shard(kinesis, "s", "shardId-000000000000")] == [new]
+    at_time = read_shard(kinesis, "s", "shardId-000000000000", "AT_TIMESTAMP", Timestamp=clock.now() - 40 * 3600)
+    assert [r["SequenceNumber"] for r in at_time] == [new]
+
+
+def test_decreasing_then_increasing_retention_keeps_what_expired_expired(kinesis) -> None:
+    make_stream(kinesis, "s")
+    kinesis.increase_stream_retention_period(StreamName="s", RetentionPeriodHours=48)
+    kinesis.put_record(StreamName="s", Data=b"old", PartitionKey="k")
+    clock.advance(30 * 3600)
+    new = kinesis.put_record(StreamName="s", Data=b"new", PartitionKey="k")["SequenceNumber"]
+    kinesis.decrease_stream_retention_period(StreamName="s", RetentionPeriodHours=24)
+    kinesis.increase_stream_retention_period(StreamName="s", RetentionPeriodHours=48)
+    assert [r["SequenceNumber"] for r in read_shard(kinesis, "s", "shardId-000000000000")] == [new]
+    # records still within the new period stay readable as it grows
+    clock.advance(30 * 3600)
+    assert [r["SequenceNumber"] for r in read_shard(kinesis, "s", "shardId-000000000000")] == [new]
+
+
 def test_get_records_with_a_stream_arn_of_another_stream_is_rejected(kinesis) -> None:
     make_stream(kinesis, "s")
     make_stream(kinesis, "t")

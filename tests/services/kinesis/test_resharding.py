@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from emulator import clock
+from emulator.services.kinesis.models import Stream
 from tests.services.kinesis.conftest import ACCOUNT, arn, error_of, make_stream, read_lineage
 
 HALF = 2**127
@@ -93,6 +94,53 @@ def test_update_shard_count_ends_with_uniform_open_shards(kinesis, start, target
     open_shards = kinesis.list_shards(StreamName="s", ShardFilter={"Type": "AT_LATEST"})["Shards"]
     starts = sorted(int(s["HashKeyRange"]["StartingHashKey"]) for s in open_shards)
     assert starts == [2**128 * i // target for i in range(target)]
+
+
+def test_large_update_shard_count_keeps_uniform_ranges_and_lineage(kinesis, settings, monkeypatch) -> None:
+    settings(kinesis_shard_limit=10000)
+    make_stream(kinesis, "s", 1000)
+    # The new layout is computed in one pass, not by re-sorting every shard after each split or merge
+    # (which made a rescale of thousands of shards take a minute under the store's lock).
+    resorts = []
+    original = Stream.refresh_open
+    monkeypatch.setattr(Stream, "refresh_open", lambda self: (resorts.append(1), original(self))[1])
+    kinesis.update_shard_count(StreamName="s", TargetShardCount=1999, ScalingType="UNIFORM_SCALING")
+    assert len(resorts) <= 1
+    every: list[dict] = []
+    token = None
+    while True:
+        page = kinesis.list_shards(NextToken=token) if token else kinesis.list_shards(StreamName="s")
+        every += page["Shards"]
+        token = page.get("NextToken")
+        if not token:
+            break
+    by_id = {s["ShardId"]: s for s in every}
+    opened = [s for s in every if "EndingSequenceNumber" not in s["SequenceNumberRange"]]
+    ranges = sorted(
+        (int(s["HashKeyRange"]["StartingHashKey"]), int(s["HashKeyRange"]["EndingHashKey"])) for s in opened
+    )
+    bounds = [2**128 * i // 1999 for i in range(1999)] + [2**128]
+    assert ranges == [(bounds[i], bounds[i + 1] - 1) for i in range(1999)]
+    for shard in every:
+        low, high = int(shard["HashKeyRange"]["StartingHashKey"]), int(shard["HashKeyRange"]["EndingHashKey"])
+        parents = [by_id[p] for p in (shard.get("ParentShardId"), shard.get("AdjacentParentShardId")) if p]
+        start = int(shard["SequenceNumberRange"]["StartingSequenceNumber"])
+        for parent in parents:
+            # a parent is closed before its child starts, and covers part of the child's keys
+            assert int(parent["SequenceNumberRange"]["EndingSequenceNumber"]) < start
+            assert int(parent["HashKeyRange"]["StartingHashKey"]) <= high
+            assert int(parent["HashKeyRange"]["EndingHashKey"]) >= low
+        if len(parents) == 2:  # a merge: two adjacent parents covering exactly the child's keys
+            spans = sorted(
+                (int(p["HashKeyRange"]["StartingHashKey"]), int(p["HashKeyRange"]["EndingHashKey"])) for p in parents
+            )
+            assert (spans[0][0], spans[0][1] + 1, spans[1][1]) == (low, spans[1][0], high)
+        elif parents:  # a split: one parent whose range holds the child's
+            assert int(parents[0]["HashKeyRange"]["StartingHashKey"]) <= low
+            assert int(parents[0]["HashKeyRange"]["EndingHashKey"]) >= high
+    # each of the 1000 original shards was split or merged away, and every open shard descends from them
+    assert all("EndingSequenceNumber" in by_id["shardId-%012d" % i]["SequenceNumberRange"] for i in range(1000))
+    kinesis.put_record(StreamName="s", Data=b"x", PartitionKey="k")
 
 
 @pytest.mark.parametrize(
@@ -235,6 +283,29 @@ def test_a_second_change_while_updating_is_in_use(kinesis, settings) -> None:
     assert len(shard_ids(kinesis)) == 4
 
 
+def test_split_and_merge_are_not_supported_on_demand(kinesis) -> None:
+    kinesis.create_stream(StreamName="s", StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    before = kinesis.list_shards(StreamName="s")["Shards"]
+    assert error_of(
+        kinesis.split_shard, StreamName="s", ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**125)
+    ) == (
+        "InvalidArgumentException",
+        f"SplitShard is not supported for stream s under account {ACCOUNT} because it is in ON_DEMAND capacity mode.",
+    )
+    assert error_of(
+        kinesis.merge_shards,
+        StreamName="s",
+        ShardToMerge="shardId-000000000000",
+        AdjacentShardToMerge="shardId-000000000001",
+    ) == (
+        "InvalidArgumentException",
+        f"MergeShards is not supported for stream s under account {ACCOUNT} because it is in ON_DEMAND capacity mode.",
+    )
+    summary = kinesis.describe_stream_summary(StreamName="s")["StreamDescriptionSummary"]
+    assert summary["StreamStatus"] == "ACTIVE"
+    assert kinesis.list_shards(StreamName="s")["Shards"] == before
+
+
 def test_update_stream_mode_switches_capacity_mode(kinesis) -> None:
     make_stream(kinesis, "s", 2)
     kinesis.update_stream_mode(StreamARN=arn("s"), StreamModeDetails={"StreamMode": "ON_DEMAND"})
@@ -308,6 +379,19 @@ def test_list_shards_errors(raw_kinesis, kwargs, code, message) -> None:
     make_stream(raw_kinesis, "s", 2)
     got_code, got_message = error_of(raw_kinesis.list_shards, **kwargs)
     assert got_code == code and message in got_message, got_message
+
+
+def test_list_shards_rejects_next_token_with_exclusive_start_shard_id(kinesis) -> None:
+    make_stream(kinesis, "s", 3)
+    token = kinesis.list_shards(StreamName="s", MaxResults=1)["NextToken"]
+    assert error_of(kinesis.list_shards, NextToken=token, ExclusiveStartShardId="shardId-000000000001") == (
+        "InvalidArgumentException",
+        "NextToken and ExclusiveStartShardId cannot be provided together.",
+    )
+    assert [s["ShardId"] for s in kinesis.list_shards(NextToken=token)["Shards"]] == [
+        "shardId-000000000001",
+        "shardId-000000000002",
+    ]
 
 
 def test_list_shards_token_expires(kinesis) -> None:

@@ -105,6 +105,35 @@ def test_tag_errors(raw_kinesis, call, kwargs, code, message) -> None:
     assert raw_kinesis.list_tags_for_stream(StreamName="s")["Tags"] == [{"Key": "existing", "Value": "1"}]
 
 
+_TOO_MANY = {f"k{i}": "v" for i in range(51)}
+_BAD_TAGS = [
+    ({"a": "b#c"}, "Some tags contain invalid characters."),
+    ({"aws:owner": "me"}, "Tag keys starting with 'aws:' are reserved for AWS use."),
+    (_TOO_MANY, "cannot have more than 50 tags associated with it."),
+]
+
+
+@pytest.mark.parametrize(("tags", "message"), _BAD_TAGS, ids=["characters", "reserved", "too-many"])
+def test_create_stream_checks_its_tags(raw_kinesis, tags, message) -> None:
+    code, got = error_of(raw_kinesis.create_stream, StreamName="s", ShardCount=1, Tags=tags)
+    assert code == "InvalidArgumentException" and message in got, got
+    assert raw_kinesis.list_streams()["StreamNames"] == []
+    raw_kinesis.create_stream(StreamName="s", ShardCount=1, Tags={f"k{i}": "v" for i in range(50)})
+    assert len(raw_kinesis.list_tags_for_stream(StreamName="s", Limit=50)["Tags"]) == 50
+
+
+@pytest.mark.parametrize(("tags", "message"), _BAD_TAGS, ids=["characters", "reserved", "too-many"])
+def test_register_stream_consumer_checks_its_tags(raw_kinesis, tags, message) -> None:
+    make_stream(raw_kinesis, "s")
+    code, got = error_of(raw_kinesis.register_stream_consumer, StreamARN=arn("s"), ConsumerName="c", Tags=tags)
+    assert code == "InvalidArgumentException" and message in got, got
+    assert raw_kinesis.list_stream_consumers(StreamARN=arn("s"))["Consumers"] == []
+    consumer = raw_kinesis.register_stream_consumer(
+        StreamARN=arn("s"), ConsumerName="c", Tags={f"k{i}": "v" for i in range(50)}
+    )["Consumer"]["ConsumerARN"]
+    assert len(raw_kinesis.list_tags_for_resource(ResourceARN=consumer)["Tags"]) == 50
+
+
 def test_encryption_is_recorded_and_reported_on_records(kinesis) -> None:
     make_stream(kinesis, "s")
     plain = kinesis.put_record(StreamName="s", Data=b"a", PartitionKey="k")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 
 import pytest
 
@@ -173,6 +175,70 @@ def test_list_streams_pages_with_summaries_and_tokens(kinesis) -> None:
 )
 def test_list_streams_bad_token(kinesis, kwargs, code) -> None:
     assert error_of(kinesis.list_streams, **kwargs)[0] == code
+
+
+def _unsigned(payload: dict) -> str:
+    """A token as a client could forge it: the JSON state without our signature."""
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+
+
+def _altered(token: str) -> str:
+    raw = bytearray(base64.urlsafe_b64decode(token))
+    raw[-3] ^= 0x01  # one bit of the JSON body
+    return base64.urlsafe_b64encode(bytes(raw)).decode()
+
+
+_FORGED = [
+    {"kind": "streams", "after": "a", "issued": "abc"},
+    {"kind": "streams", "issued": 0},
+    {"kind": "streams", "after": ["a"], "issued": 0},
+    {"kind": "shards", "after": "shardId-000000000000", "created": 0, "filter": None, "issued": 0},
+    {"kind": "shards", "stream": "s", "after": "shardId-000000000000", "created": "x", "filter": None, "issued": 0},
+    {"kind": "shards", "stream": "s", "after": "shardId-000000000000", "created": 0, "filter": "x", "issued": 0},
+    {"kind": "consumers", "issued": 0},
+    {"kind": "consumers", "after": 7, "issued": 0},
+    "a string",
+]
+
+
+@pytest.mark.parametrize("payload", _FORGED, ids=range(len(_FORGED)))
+def test_forged_next_tokens_are_invalid_arguments(kinesis, payload) -> None:
+    make_stream(kinesis, "s", 2)
+    kinesis.register_stream_consumer(StreamARN=arn("s"), ConsumerName="c")
+    if isinstance(payload, dict):
+        payload = {**payload, "issued": clock.now()} if payload["issued"] == 0 else payload
+    token = _unsigned(payload)
+    for call, kwargs in [
+        (kinesis.list_streams, {}),
+        (kinesis.list_shards, {}),
+        (kinesis.list_stream_consumers, {"StreamARN": arn("s")}),
+    ]:
+        code, message = error_of(call, NextToken=token, **kwargs)
+        assert (code, message) == ("InvalidArgumentException", f"Invalid NextToken: {token}")
+
+
+def test_well_formed_unsigned_and_altered_next_tokens_are_invalid_arguments(kinesis) -> None:
+    for name in ["a", "b", "c"]:
+        make_stream(kinesis, name, 3)
+    kinesis.register_stream_consumer(StreamARN=arn("a"), ConsumerName="c1")
+    kinesis.register_stream_consumer(StreamARN=arn("a"), ConsumerName="c2")
+    streams = kinesis.list_streams(Limit=1)["NextToken"]
+    shards = kinesis.list_shards(StreamName="a", MaxResults=1)["NextToken"]
+    consumers = kinesis.list_stream_consumers(StreamARN=arn("a"), MaxResults=1)["NextToken"]
+    # The state a token carries, re-encoded without the signature, is not accepted.
+    forged = _unsigned({"kind": "streams", "after": "a", "issued": clock.now()})
+    assert error_of(kinesis.list_streams, NextToken=forged)[0] == "InvalidArgumentException"
+    for call, token, kwargs in [
+        (kinesis.list_streams, streams, {}),
+        (kinesis.list_shards, shards, {}),
+        (kinesis.list_stream_consumers, consumers, {"StreamARN": arn("a")}),
+    ]:
+        for bad in (_altered(token), token[:-8], token + "AAAA", "ñ" + token):
+            assert error_of(call, NextToken=bad, **kwargs)[0] == "InvalidArgumentException"
+        call(NextToken=token, **kwargs)  # the genuine token still works
+    # A genuine token of one operation is not one of another.
+    assert error_of(kinesis.list_shards, NextToken=streams)[0] == "InvalidArgumentException"
+    assert error_of(kinesis.list_streams, NextToken=shards)[0] == "InvalidArgumentException"
 
 
 def test_next_tokens_expire_after_five_minutes(kinesis) -> None:
