@@ -249,6 +249,8 @@ class StreamsMixin(KinesisBase):
                 raise InvalidArgumentException("NextToken and StreamCreationTimestamp cannot be provided together.")
             if exclusive_start_shard_id:
                 raise InvalidArgumentException("NextToken and ExclusiveStartShardId cannot be provided together.")
+            if shard_filter is not None:  # the token carries the first page's filter
+                raise InvalidArgumentException("NextToken and ShardFilter cannot be provided together.")
             token = decode_token(next_token, "shards")
             stream_name, after, created = token["stream"], token["after"], token["created"]
             shard_filter = token.get("filter")

@@ -412,3 +412,14 @@ def test_update_shard_count_allows_ten_scalings_per_rolling_day(kinesis) -> None
     assert len(kinesis.list_shards(StreamName="s", ShardFilter={"Type": "AT_LATEST"})["Shards"]) == 2
     clock.advance(86400)
     kinesis.update_shard_count(StreamName="s", TargetShardCount=3, ScalingType="UNIFORM_SCALING")
+
+
+def test_list_shards_rejects_next_token_with_shard_filter_and_keeps_the_first_pages_filter(kinesis) -> None:
+    make_stream(kinesis, "s", 3)
+    kinesis.split_shard(StreamName="s", ShardToSplit="shardId-000000000000", NewStartingHashKey="1000")
+    first = kinesis.list_shards(StreamName="s", ShardFilter={"Type": "AT_LATEST"}, MaxResults=1)
+    code, message = error_of(kinesis.list_shards, NextToken=first["NextToken"], ShardFilter={"Type": "AT_LATEST"})
+    assert (code, message) == ("InvalidArgumentException", "NextToken and ShardFilter cannot be provided together.")
+    rest = kinesis.list_shards(NextToken=first["NextToken"])["Shards"]
+    open_ids = {s["ShardId"] for s in first["Shards"] + rest}
+    assert "shardId-000000000000" not in open_ids and len(open_ids) == 4
