@@ -38,6 +38,9 @@ class Provider:
         handler = self._handlers.get(operation)
         if handler is None:
             raise NotImplementedOperation(self.service, operation)
+        if params.get("DryRun") is True:
+            # A dry run must not act; until a provider checks without acting, it says so plainly.
+            raise NotImplementedOperation(self.service, f"{operation} with DryRun")
         result = handler(ctx, **{specs.snake_case(key): value for key, value in params.items()})
         return result or {}
 

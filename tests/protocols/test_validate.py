@@ -23,8 +23,8 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("kinesis", "GetShardIterator", {"StreamName": "s", "ShardId": "shardId-0", "ShardIteratorType": "NEWEST"},
      ["Value 'NEWEST' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: "
       "[AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]"]),
-    ("kinesis", "PutRecords", {"StreamName": "s", "Records": [{"Data": b"x"}]},
-     ["Value null at 'records.1.member.partitionKey' failed to satisfy constraint: Member must not be null"]),
+    ("kinesis", "PutRecords", {"StreamName": "s", "Records": [{"PartitionKey": "k"}]},
+     ["Value null at 'records.1.member.data' failed to satisfy constraint: Member must not be null"]),
     ("kinesis", "PutRecords", {"StreamName": "s", "Records": [None]},
      ["Value null at 'records.1.member' failed to satisfy constraint: Member must not be null"]),
     ("kinesis", "PutRecord", {"StreamName": "s", "Data": b"x" * 10485761, "PartitionKey": "k"},

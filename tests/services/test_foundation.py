@@ -95,3 +95,19 @@ def test_each_request_is_logged_once_with_service_operation_status_and_milliseco
     lines = [record.getMessage() for record in caplog.records if record.name == "emulator"]
     assert len([line for line in lines if line.startswith("sns ListTopics")]) == 1
     assert any(re.fullmatch(r"sns ListTopics 200 \d+\.\dms", line) for line in lines)
+
+
+def test_a_dry_run_is_refused_as_not_implemented_rather_than_performed(aws_client, emulator_url) -> None:
+    from emulator import specs
+    from tests.rawhttp import json_call
+
+    if "DryRun" not in specs.load("kinesis").operation("PutRecord").input.members:
+        pytest.skip("this botocore's Kinesis model has no DryRun member")
+    kinesis = aws_client("kinesis")
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    response = json_call(emulator_url, "Kinesis_20131202.PutRecord",
+                         '{"StreamName": "s", "Data": "eA==", "PartitionKey": "k", "DryRun": true}')
+    assert response.status == 501 and "DryRun" in response.json()["message"]
+    iterator = kinesis.get_shard_iterator(
+        StreamName="s", ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert kinesis.get_records(ShardIterator=iterator)["Records"] == []

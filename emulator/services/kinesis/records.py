@@ -19,6 +19,7 @@ from emulator.services.kinesis.errors import (
     InvalidArgumentException,
     ProvisionedThroughputExceededException,
     ResourceNotFoundException,
+    ValidationException,
 )
 from emulator.services.kinesis.models import KinesisStore, Shard, Stream
 
@@ -76,13 +77,15 @@ class RecordsMixin(KinesisBase):
         ctx: RequestContext,
         *,
         data: bytes,
-        partition_key: str,
+        partition_key: str | None = None,
         stream_name: str | None = None,
         stream_arn: str | None = None,
         explicit_hash_key: str | None = None,
         sequence_number_for_ordering: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        if partition_key is None:
+            raise _partition_key_required("partitionKey")
         key_hash = _hash_for(explicit_hash_key, partition_key)
         store = self._store(ctx)
         now = clock.now()
@@ -117,6 +120,9 @@ class RecordsMixin(KinesisBase):
         stream_arn: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        for index, record in enumerate(records, 1):
+            if record.get("PartitionKey") is None:
+                raise _partition_key_required(f"records.{index}.member.partitionKey")
         hashes = [_hash_for(r.get("ExplicitHashKey"), r["PartitionKey"]) for r in records]
         store = self._store(ctx)
         now = clock.now()
@@ -337,3 +343,11 @@ class RecordsMixin(KinesisBase):
         behind = max(0, int((now - times[index]) * 1000)) if remaining else 0
         at_end = not shard.is_open and not remaining
         return records, next_position, behind, at_end
+
+
+def _partition_key_required(path: str) -> ValidationException:
+    """Newer models make PartitionKey optional, for streams whose records AWS distributes itself (the
+    AUTO strategy); streams here use the default, USER_PARTITION_KEY, which requires it."""
+    return ValidationException(
+        f"1 validation error detected: Value null at '{path}' failed to satisfy constraint: Member must not be null"
+    )

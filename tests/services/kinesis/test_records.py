@@ -396,3 +396,22 @@ def test_get_records_with_a_stream_arn_of_another_stream_is_rejected(kinesis) ->
     iterator = _iterator(kinesis, "TRIM_HORIZON")
     kinesis.get_records(ShardIterator=iterator, StreamARN=arn("s"))
     assert error_of(kinesis.get_records, ShardIterator=iterator, StreamARN=arn("t"))[0] == "InvalidArgumentException"
+
+
+@pytest.mark.parametrize(("call", "kwargs", "path"), [
+    ("put_record", {"StreamName": "s", "Data": b"x"}, "partitionKey"),
+    ("put_records", {"StreamName": "s", "Records": [{"Data": b"x", "PartitionKey": "k"}, {"Data": b"y"}]},
+     "records.2.member.partitionKey"),
+])
+def test_a_record_without_a_partition_key_is_refused_and_nothing_is_written(raw_kinesis, call, kwargs, path) -> None:
+    # botocore's newest models make PartitionKey optional (for AWS's AUTO distribution); a stream with
+    # the default USER_PARTITION_KEY strategy still requires it, whichever model the server loaded.
+    make_stream(raw_kinesis, "s")
+    code, message = error_of(getattr(raw_kinesis, call), **kwargs)
+    assert code == "ValidationException"
+    assert message == (
+        f"1 validation error detected: Value null at '{path}' failed to satisfy constraint: Member must not be null"
+    )
+    iterator = raw_kinesis.get_shard_iterator(
+        StreamName="s", ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert raw_kinesis.get_records(ShardIterator=iterator)["Records"] == []
