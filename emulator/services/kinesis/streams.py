@@ -7,6 +7,7 @@ from typing import Any
 
 from emulator import clock
 from emulator.context import RequestContext
+from emulator.errors import NotImplementedOperation
 from emulator.services.kinesis import limits, shards
 from emulator.services.kinesis.common import (
     KinesisBase,
@@ -54,8 +55,14 @@ class StreamsMixin(KinesisBase):
         tags: dict[str, str] | None = None,
         warm_throughput_mi_bps: int | None = None,
         max_record_size_in_ki_b: int | None = None,
+        record_distribution_strategy: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        if record_distribution_strategy not in (None, "USER_PARTITION_KEY"):
+            # Newer models let AWS place records itself (AUTO); said plainly rather than ignored.
+            raise NotImplementedOperation(
+                "kinesis", f"CreateStream with RecordDistributionStrategy {record_distribution_strategy}"
+            )
         mode = (stream_mode_details or {}).get("StreamMode", "PROVISIONED")
         if mode == "PROVISIONED" and shard_count is None:
             raise InvalidArgumentException("ShardCount is required for PROVISIONED streams.")
@@ -183,6 +190,7 @@ class StreamsMixin(KinesisBase):
             summary["OpenShardCount"] = len(stream.open_shards)
             summary["ConsumerCount"] = len(stream.consumers)
             summary["MaxRecordSizeInKiB"] = stream.max_record_kib
+            summary["RecordDistributionStrategy"] = "USER_PARTITION_KEY"  # answered where the model has it
             if stream.warm_throughput_target is not None:
                 summary["WarmThroughput"] = {
                     "TargetMiBps": stream.warm_throughput_target,
