@@ -41,49 +41,17 @@ def wanted_paths(paths: Iterable[str]) -> frozenset[str] | None:
 
 
 def flatten(event: Any, wanted: Container[str] | None = None) -> Flat:
-    """Flatten a decoded JSON document (a non-object root has no fields).
+    """Flatten a decoded JSON document (a non-object root has no fields): every path's values.
 
     With ``wanted`` (every path some rule mentions, with its dotted prefixes), objects and
     arrays whose path no rule can reach are skipped unread: most of a large event is usually
     irrelevant to the rules, and skipping it is most of the saving. Empty paths are always kept
     (a key ``""`` at the top contributes no path segment of its own).
     """
-    out: Flat = {}
-    if type(event) is not dict:
-        return out
-    stack: list[tuple[Any, str, Trail]] = [(event, "", _NO_TRAIL)]
-    next_array = 0
-    while stack:
-        node, path, trail = stack.pop()
-        if type(node) is dict:
-            for key, value in node.items():
-                full = f"{path}.{key}" if path else key
-                if wanted is not None and full not in wanted and full:
-                    continue
-                t = type(value)
-                if t is dict or t is list:
-                    stack.append((value, full, trail))
-                else:
-                    entry = out.get(full)
-                    if entry is None:
-                        out[full] = [(value, trail)]
-                    else:
-                        entry.append((value, trail))
-        else:  # a list
-            next_array += 1
-            aid = next_array
-            for index, value in enumerate(node):
-                t = type(value)
-                element_trail = trail + ((aid, index),)
-                if t is dict or t is list:
-                    stack.append((value, path, element_trail))
-                else:
-                    entry = out.get(path)
-                    if entry is None:
-                        out[path] = [(value, element_trail)]
-                    else:
-                        entry.append((value, element_trail))
-    return out
+    single, multi = flatten_split(event, wanted)
+    for path, value in single.items():
+        multi[path] = [(value, _NO_TRAIL)]
+    return multi
 
 
 def consistent(constraint: dict[int, int], trail: Trail) -> bool:

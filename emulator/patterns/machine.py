@@ -27,6 +27,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from .flatten import MAX_FILTER_DEPTH as _MAX_FILTER_DEPTH
@@ -264,6 +265,18 @@ class Ruleset:
         get_multi = multi.get
         nflat = len(single) + len(multi)
         missing = _MISSING
+
+        def reach(hits: Iterable[_State], constraint: dict[int, int] | None) -> None:
+            """Queues the states a probe reached: bare and once each, or with the elements chosen."""
+            if constraint is None:
+                for nxt in hits:
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        stack.append(nxt)
+            else:
+                for nxt in hits:
+                    _push(constrained, seen, nxt, constraint)
+
         while True:
             if stack:
                 state = stack.pop()
@@ -283,26 +296,12 @@ class Ruleset:
                 value = get_single(path, missing)
                 if value is not missing:
                     hits = read(value)
-                    if not hits:
-                        continue
-                    if constraint is None:
-                        for nxt in hits:
-                            if nxt not in seen:
-                                seen.add(nxt)
-                                stack.append(nxt)
-                    else:
-                        for nxt in hits:
-                            _push(constrained, seen, nxt, constraint)
+                    if hits:
+                        reach(hits, constraint)
                     continue
                 values = get_multi(path)
                 if values is None:
-                    for nxt in absent:
-                        if constraint is None:
-                            if nxt not in seen:
-                                seen.add(nxt)
-                                stack.append(nxt)
-                        else:
-                            _push(constrained, seen, nxt, constraint)
+                    reach(absent, constraint)
                     continue
                 for value, trail in values:
                     if trail and constraint and not consistent(constraint, trail):
@@ -313,16 +312,9 @@ class Ruleset:
                     if trail:
                         merged = dict(constraint) if constraint else {}
                         merged.update(trail)
-                        for nxt in hits:
-                            _push(constrained, seen, nxt, merged)
-                    elif constraint is None:
-                        for nxt in hits:
-                            if nxt not in seen:
-                                seen.add(nxt)
-                                stack.append(nxt)
+                        reach(hits, merged)
                     else:
-                        for nxt in hits:
-                            _push(constrained, seen, nxt, constraint)
+                        reach(hits, constraint)
 
 
 _MISSING = object()
