@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -26,9 +28,19 @@ def test_list_event_buses_filters_by_name_prefix_and_pages(aws_client) -> None:
     assert "NextToken" not in page
 
 
-def test_list_event_buses_rejects_a_token_it_did_not_make(aws_client) -> None:
+# Tokens the emulator did not make: garbage, and well-formed but unsigned payloads (one with a key
+# of the wrong type, which once compared a number with the bus names and crashed).
+FORGED_TOKENS = [
+    "not-a-token",
+    base64.urlsafe_b64encode(b'["event-buses", 5]').decode(),
+    base64.urlsafe_b64encode(b"0" * 16 + b'["topics", "arn:aws:sns:us-east-1:000000000000:t"]').decode(),
+]
+
+
+@pytest.mark.parametrize("token", FORGED_TOKENS)
+def test_list_event_buses_rejects_a_token_it_did_not_make(aws_client, token) -> None:
     with pytest.raises(ClientError) as caught:
-        aws_client("events").list_event_buses(NextToken="not-a-token")
+        aws_client("events").list_event_buses(NextToken=token)
     assert caught.value.response["Error"]["Code"] == "ValidationException"
 
 
@@ -36,9 +48,10 @@ def test_list_topics_is_empty_on_a_new_account(aws_client) -> None:
     assert aws_client("sns").list_topics()["Topics"] == []
 
 
-def test_list_topics_rejects_a_token_it_did_not_make(aws_client) -> None:
+@pytest.mark.parametrize("token", FORGED_TOKENS)
+def test_list_topics_rejects_a_token_it_did_not_make(aws_client, token) -> None:
     with pytest.raises(ClientError) as caught:
-        aws_client("sns").list_topics(NextToken="garbage")
+        aws_client("sns").list_topics(NextToken=token)
     error = caught.value.response["Error"]
     assert (error["Code"], error["Message"]) == ("InvalidParameter", "Invalid parameter: NextToken")
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400

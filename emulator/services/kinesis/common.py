@@ -3,17 +3,12 @@ AWS's recurring messages and opaque pagination tokens."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
-import os
 import re
 from typing import Any
 
 from emulator import clock
 from emulator.context import RequestContext, partition_for
+from emulator.services import pagination
 from emulator.services.kinesis import limits
 from emulator.services.kinesis.errors import (
     ExpiredNextTokenException,
@@ -63,11 +58,8 @@ def not_active(stream: Stream) -> ResourceInUseException:
     )
 
 
-# Pagination tokens: URL-safe base64 of a signature and the JSON state of where the next page starts.
-# The signature (an HMAC with a key made when the process starts, as shard iterators have) makes a
-# forged, altered or truncated token an ``InvalidArgumentException``, never a 500 or a wrong page.
-_TOKEN_SECRET = os.urandom(32)
-_TOKEN_SIGNATURE_LENGTH = 16
+# Pagination tokens are signed by ``emulator.services.pagination`` (a forged, altered or truncated one
+# is an ``InvalidArgumentException``, never a 500 or a wrong page); here is what each kind holds.
 _NUMBER = (int, float)
 _OPTIONAL_STR = (str, type(None))
 # What each kind of token holds besides ``kind`` and ``issued`` (a number): member -> accepted types.
@@ -83,13 +75,8 @@ _FILTER_FIELDS: dict[str, tuple[type, ...]] = {
 }
 
 
-def _token_signature(body: bytes) -> bytes:
-    return hmac.new(_TOKEN_SECRET, body, hashlib.sha256).digest()[:_TOKEN_SIGNATURE_LENGTH]
-
-
 def encode_token(payload: dict[str, Any]) -> str:
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(_token_signature(body) + body).decode("ascii")
+    return pagination.sign(payload)
 
 
 def _typed(value: Any, types: tuple[type, ...]) -> bool:
@@ -114,15 +101,9 @@ def _well_formed(payload: Any, kind: str) -> bool:
 
 def decode_token(token: str, kind: str) -> dict[str, Any]:
     """A token we issued for ``kind``; ``InvalidArgumentException`` or ``ExpiredNextTokenException`` else."""
-    payload: Any = None
     try:
-        raw = base64.urlsafe_b64decode(token.encode("ascii"))
-        if base64.urlsafe_b64encode(raw).decode("ascii") != token:
-            raise ValueError("not the canonical encoding")
-        body, signature = raw[_TOKEN_SIGNATURE_LENGTH:], raw[:_TOKEN_SIGNATURE_LENGTH]
-        if len(raw) > _TOKEN_SIGNATURE_LENGTH and hmac.compare_digest(signature, _token_signature(body)):
-            payload = json.loads(body)
-    except (binascii.Error, UnicodeError, ValueError):
+        payload = pagination.verify(token)
+    except pagination.InvalidToken:
         payload = None
     if not _well_formed(payload, kind):
         raise InvalidArgumentException(f"Invalid NextToken: {token}")
