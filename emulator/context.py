@@ -6,9 +6,6 @@ import itertools
 import uuid
 from dataclasses import dataclass, field
 
-from emulator import clock
-
-
 _RANDOM = uuid.uuid4().hex
 _PREFIX = f"{_RANDOM[:8]}-{_RANDOM[8:12]}-{_RANDOM[12:16]}-{_RANDOM[16:20]}-"
 _counter = itertools.count(1)
@@ -26,8 +23,6 @@ class RequestContext:
     region: str
     operation: str = ""
     request_id: str = field(default_factory=new_request_id)
-    protocol: str = ""
-    received_at: float = field(default_factory=clock.now)
 
 
 def partition_for(region: str) -> str:

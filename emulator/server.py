@@ -119,7 +119,6 @@ class App:
                 query_string=environ.get("QUERY_STRING", ""),
                 body=body,
             )
-            ctx.protocol = protocol.name
             ctx.operation = protocol.operation_name(request)
             operation = protocol.spec.operation(ctx.operation)
             assert operation is not None  # operation_name() answered only names of the model

@@ -15,7 +15,7 @@ import cbor2
 
 from emulator.errors import SerializationException
 from emulator.protocols.base import to_datetime
-from emulator.protocols.json import JsonProtocol, _mismatch
+from emulator.protocols.json import JsonProtocol, type_mismatch
 from emulator.specs import Shape
 
 CBOR_CONTENT_TYPE = "application/x-amz-cbor-1.1"
@@ -47,11 +47,11 @@ class CborProtocol(JsonProtocol):
         if isinstance(raw, datetime):
             return raw if raw.tzinfo else raw.replace(tzinfo=timezone.utc)
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-            raise SerializationException(_mismatch(raw, shape))
+            raise SerializationException(type_mismatch(raw, shape))
         try:
             return datetime.fromtimestamp(raw / 1000.0, tz=timezone.utc)
         except (ValueError, OverflowError, OSError):
-            raise SerializationException(_mismatch(raw, shape)) from None
+            raise SerializationException(type_mismatch(raw, shape)) from None
 
     def _encode_blob(self, value: Any) -> Any:
         return value if isinstance(value, bytes) else str(value).encode("utf-8")

@@ -91,7 +91,7 @@ class JsonProtocol(Protocol):
         if shape is None:
             return {}
         if not isinstance(document, dict):
-            raise SerializationException(_mismatch(document, shape))
+            raise SerializationException(type_mismatch(document, shape))
         return self._decoder(shape)(document)
 
     # Each shape is turned once into a function that decodes (or encodes) its values, so a request
@@ -108,7 +108,7 @@ class JsonProtocol(Protocol):
         kind = shape.type
 
         def mismatch(raw: Any) -> SerializationException:
-            return SerializationException(_mismatch(raw, shape))
+            return SerializationException(type_mismatch(raw, shape))
 
         if kind == "structure":
             if shape.is_document:
@@ -191,7 +191,7 @@ class JsonProtocol(Protocol):
 
     def _decode_blob(self, shape: Shape, raw: Any) -> bytes:
         if not isinstance(raw, str):
-            raise SerializationException(_mismatch(raw, shape))
+            raise SerializationException(type_mismatch(raw, shape))
         try:
             return b64decode(raw)
         except ValueError:
@@ -199,11 +199,11 @@ class JsonProtocol(Protocol):
 
     def _decode_timestamp(self, shape: Shape, raw: Any) -> Any:
         if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
-            raise SerializationException(_mismatch(raw, shape))
+            raise SerializationException(type_mismatch(raw, shape))
         try:
             return parse_timestamp(raw)
         except (ValueError, OverflowError, OSError):
-            raise SerializationException(_mismatch(raw, shape)) from None
+            raise SerializationException(type_mismatch(raw, shape)) from None
 
     def _encode_blob(self, value: Any) -> Any:
         if not isinstance(value, bytes):
@@ -379,7 +379,7 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _mismatch(raw: Any, shape: Shape) -> str:
+def type_mismatch(raw: Any, shape: Shape) -> str:
     """Jackson-style wording for a value of the wrong JSON type, as AWS's JSON services answer it."""
     if isinstance(raw, dict):
         return "Start of structure or map found where not expected."
