@@ -7,6 +7,10 @@
   ``{"advance": seconds}`` or ``{"set": epoch seconds or ISO 8601}`` moves it forward;
   ``{"freeze": true}`` stops it (it then moves only when told), ``{"freeze": false}`` lets it run.
 
+- ``/_emulator/<service>/...``: each service's own inspection endpoints (``Provider.admin``).
+- ``GET /SimpleNotificationService-<id>.pem``: the certificate SNS signs messages with, at the
+  ``SigningCertURL`` its messages carry (the path AWS uses, on this server).
+
 And the URLs that users migrating from other local emulators already call in their CI:
 ``GET /_localstack/health`` and ``POST /moto-api/reset``.
 """
@@ -47,11 +51,15 @@ class Admin:
         }
 
     def handles(self, path: str) -> bool:
-        return path.startswith(PREFIX) or path in COMPAT_PATHS
+        return path.startswith(PREFIX) or path in COMPAT_PATHS or _is_certificate(path)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
         handler = self.routes.get((request.method, request.path.rstrip("/") or "/"))
+        if handler is None and _is_certificate(request.path):
+            handler = self.certificate
+        elif handler is None and _service_path(request.path) is not None:
+            handler = self.service
         if handler is None:
             known = {path for _, path in self.routes}
             if request.path.rstrip("/") in known:
@@ -121,6 +129,21 @@ class Admin:
             clock.set_time(target_seconds)
         return _json(_clock_state())
 
+    def service(self, request: Request) -> Response:
+        """``/_emulator/<service>/<path>``: the service's own inspection endpoints."""
+        name, path = _service_path(request.path) or ("", "")
+        body = _json_body(request) if request.method in ("POST", "PUT", "DELETE") else {}
+        status, document = self.app.registry.get(name).admin(request.method, path, dict(request.args), body)
+        return _json(document, status)
+
+    def certificate(self, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return _json({"error": f"method {request.method} not allowed on {request.path}"}, 405)
+        pem = self.app.registry.get("sns").certificate_pem(request.path.lstrip("/"))
+        if pem is None:
+            return _json({"error": f"no certificate {request.path}"}, 404)
+        return Response(pem, mimetype="application/x-x509-ca-cert")
+
     def localstack_health(self, request: Request) -> Response:
         services = {
             name: ("running" if state == "running" else "available")
@@ -131,6 +154,18 @@ class Admin:
     def moto_reset(self, request: Request) -> Response:
         self.app.reset()
         return _json({"status": "ok"})
+
+
+def _is_certificate(path: str) -> bool:
+    return path.startswith("/SimpleNotificationService-") and path.endswith(".pem") and path.count("/") == 1
+
+
+def _service_path(path: str) -> tuple[str, str] | None:
+    """(service, rest of the path) of ``/_emulator/<service>/<rest>``, for the services of the registry."""
+    if not path.startswith(PREFIX):
+        return None
+    name, _, rest = path[len(PREFIX):].partition("/")
+    return (name, rest.strip("/")) if name in SERVICES else None
 
 
 def _clock_state() -> dict[str, Any]:

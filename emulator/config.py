@@ -24,6 +24,13 @@ class Config:
     default_region: str = field(
         default="us-east-1", metadata={"help": "region used when the request carries no SigV4 credential scope"}
     )
+    external_url: str = field(
+        default="",
+        metadata={
+            "help": "the URL clients and subscribers reach the emulator at, for the links it hands out "
+            "(SNS SubscribeURL, UnsubscribeURL, SigningCertURL); empty: the request's own Host"
+        },
+    )
     kinesis_transition_seconds: float = field(
         default=0.0,
         metadata={

@@ -23,6 +23,12 @@ class RequestContext:
     region: str
     operation: str = ""
     request_id: str = field(default_factory=new_request_id)
+    # The server's own URL as this client reached it (``--external-url`` wins), for links a service
+    # hands out that point back at the emulator (SNS's SubscribeURL, UnsubscribeURL, SigningCertURL).
+    base_url: str = ""
+    # Whether the request carried SigV4 credentials (SNS lets an unsigned GET of an UnsubscribeURL
+    # unsubscribe unless the subscription was confirmed with AuthenticateOnUnsubscribe).
+    signed: bool = True
 
 
 def partition_for(region: str) -> str:

@@ -97,7 +97,13 @@ class App:
         started = time.perf_counter()
         found = route(environ, self.config.default_account, self.config.default_region)
         service = found.service or _fallback_service(environ)
-        ctx = RequestContext(service=service, account=found.account, region=found.region)
+        ctx = RequestContext(
+            service=service,
+            account=found.account,
+            region=found.region,
+            base_url=self.config.external_url.rstrip("/") or _base_url(environ),
+            signed="HTTP_AUTHORIZATION" in environ or "X-Amz-Credential" in environ.get("QUERY_STRING", ""),
+        )
         try:
             protocol = self.protocol(service, environ.get("CONTENT_TYPE", ""))
         except Exception:
@@ -172,6 +178,12 @@ def _fallback_service(environ: dict[str, Any]) -> str:
     """The protocol that answers a request no service claims: JSON for JSON bodies, else SNS's query."""
     content_type = environ.get("CONTENT_TYPE", "")
     return "kinesis" if "json" in content_type or "cbor" in content_type else "sns"
+
+
+def _base_url(environ: dict[str, Any]) -> str:
+    """The URL the client used to reach the server: its scheme and Host header (else the socket's address)."""
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', '127.0.0.1')}:{environ.get('SERVER_PORT', '')}"
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
 
 
 def _content_length(environ: dict[str, Any]) -> int | None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from emulator.config import Config
+    from emulator.delivery import Dispatcher
     from emulator.services.base import Provider
 
 SERVICES: dict[str, str] = {
@@ -24,6 +25,18 @@ class Registry:
         self.config = config
         self._providers: dict[str, Provider] = {}
         self._lock = threading.Lock()
+        self._delivery: Dispatcher | None = None
+
+    @property
+    def delivery(self) -> Dispatcher:
+        """The one outbound path (``emulator.delivery``), created with its threads on first use."""
+        if self._delivery is None:
+            with self._lock:
+                if self._delivery is None:
+                    from emulator.delivery import Dispatcher
+
+                    self._delivery = Dispatcher(self)
+        return self._delivery
 
     def get(self, service: str) -> Provider:
         provider = self._providers.get(service)
@@ -41,10 +54,14 @@ class Registry:
         return dict(self._providers)
 
     def reset(self, service: str | None = None) -> None:
+        if self._delivery is not None:  # queued work and the log go first, so nothing is delivered from old state
+            self._delivery.reset(service)
         for name, provider in self.loaded().items():
             if service is None or name == service:
                 provider.reset()
 
     def close(self) -> None:
+        if self._delivery is not None:
+            self._delivery.close()
         for provider in self.loaded().values():
             provider.close()

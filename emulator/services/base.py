@@ -44,6 +44,13 @@ class Provider:
         result = handler(ctx, **{specs.snake_case(key): value for key, value in params.items()})
         return result or {}
 
+    def admin(self, method: str, path: str, args: dict[str, str], body: dict[str, Any]) -> tuple[int, Any]:
+        """Answers ``/_emulator/<service>/<path>`` (the service's inspection endpoints) as (status, JSON).
+
+        Runs on the event loop like any request: it must be quick. A service without endpoints has none.
+        """
+        return 404, {"error": f"no admin endpoint /_emulator/{self.service}/{path}"}
+
     def reset(self) -> None:
         """Forgets all state. Subclasses reset their stores and stop their background work."""
 

@@ -1,16 +1,85 @@
-"""SNS state of one account and region."""
+"""SNS state of one account and region: plain dataclasses, changed only under ``SnsStore.lock``.
+
+A topic keeps its subscriptions and, for fan-out, the compiled filter policies of its confirmed
+subscriptions in two rulesets (one per ``FilterPolicyScope``) plus the set of confirmed subscriptions
+without a policy, so that Publish finds the matching subscriptions in one walk of each ruleset
+whatever the number of subscriptions (see ``fanout.py``).
+"""
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.patterns import Pattern, Ruleset
+
+
+@dataclass
+class Subscription:
+    arn: str
+    topic_arn: str
+    protocol: str
+    endpoint: str
+    owner: str  # the account that subscribed
+    # What Get/SetSubscriptionAttributes hold as given: FilterPolicy, FilterPolicyScope,
+    # RawMessageDelivery, RedrivePolicy, DeliveryPolicy, SubscriptionRoleArn, ReplayPolicy.
+    attributes: dict[str, str] = field(default_factory=dict)
+    confirmed: bool = False
+    token: str | None = None  # the confirmation token while PendingConfirmation
+    confirmation_authenticated: bool = False  # confirmed with AuthenticateOnUnsubscribe=true
+    created_at: float = 0.0
+    filter: Pattern | None = None  # the compiled FilterPolicy for its scope
+    retry: Any = None  # the effective delivery policy's retry schedule (a delivery.RetryPolicy), http/https
 
 
 @dataclass
 class Topic:
     name: str
     arn: str
+    account: str
+    region: str
+    fifo: bool = False
+    # Settable attributes as given (DisplayName, Policy, DeliveryPolicy, KmsMasterKeyId, ...).
     attributes: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    data_protection_policy: str | None = None
+    created_at: float = 0.0
+    subscriptions: OrderedDict[str, Subscription] = field(default_factory=OrderedDict)  # by ARN
+    subscriptions_deleted: int = 0
+    # Fan-out: confirmed subscriptions by filter scope, and those without a policy.
+    attribute_rules: Ruleset = field(default_factory=Ruleset)
+    body_rules: Ruleset = field(default_factory=Ruleset)
+    unfiltered: dict[str, Subscription] = field(default_factory=dict)
+    # FIFO: deduplication id -> (expires at, message id, sequence number); the topic's sequence.
+    dedup: OrderedDict[str, tuple[float, str, str]] = field(default_factory=OrderedDict)
+    sequence: int = 0
+
+
+@dataclass
+class PlatformApplication:
+    name: str
+    arn: str
+    platform: str
+    attributes: dict[str, str] = field(default_factory=dict)
+    endpoints: OrderedDict[str, PlatformEndpoint] = field(default_factory=OrderedDict)  # by ARN
+
+
+@dataclass
+class PlatformEndpoint:
+    arn: str
+    application_arn: str
+    token: str
+    attributes: dict[str, str] = field(default_factory=dict)  # CustomUserData, Enabled, Token
+
+
+@dataclass
+class SmsState:
+    attributes: dict[str, str] = field(default_factory=dict)
+    opted_out: dict[str, float] = field(default_factory=dict)  # phone number -> when it opted out
+    opted_in_at: dict[str, float] = field(default_factory=dict)  # when OptInPhoneNumber last ran, per number
+    sandbox_numbers: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
 
 
 class SnsStore:
@@ -19,3 +88,7 @@ class SnsStore:
         self.region = region
         self.lock = threading.RLock()
         self.topics: dict[str, Topic] = {}  # by ARN
+        self.subscriptions: dict[str, Subscription] = {}  # by ARN, every topic's
+        self.applications: dict[str, PlatformApplication] = {}  # by ARN
+        self.endpoints: dict[str, PlatformEndpoint] = {}  # by ARN, every application's
+        self.sms = SmsState()

@@ -1,40 +1,38 @@
-"""Amazon SNS."""
+"""The Amazon SNS provider: every operation of the model, one method each.
+
+The operations live in mixins by job (topics, tagging, subscriptions, publish, platform, sms); this
+class joins them with the store of each (account, region), the inspection endpoints and the
+provider's life cycle. Deliveries leave through ``emulator.delivery`` (``self.registry.delivery``).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from emulator.context import RequestContext
-from emulator.errors import error_class
 from emulator.services.base import Provider
-from emulator.services.pagination import InvalidToken, paginate
+from emulator.services.sns.admin import AdminMixin
 from emulator.services.sns.models import SnsStore
+from emulator.services.sns.platform import PlatformMixin
+from emulator.services.sns.publish import PublishMixin
+from emulator.services.sns.sms import SmsMixin
+from emulator.services.sns.subscriptions import SubscriptionsMixin
+from emulator.services.sns.tagging import TaggingMixin
+from emulator.services.sns.topics import TopicsMixin
 from emulator.store import Stores
 
-InvalidParameterException = error_class("InvalidParameterException")
+if TYPE_CHECKING:
+    from emulator.config import Config
+    from emulator.services import Registry
 
-TOPICS_PAGE = 100  # ListTopics answers up to 100 topics a call
 
-
-class SnsProvider(Provider):
+class SnsProvider(
+    TopicsMixin, TaggingMixin, SubscriptionsMixin, PublishMixin, PlatformMixin, SmsMixin, AdminMixin, Provider
+):
     service = "sns"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.stores: Stores[SnsStore] = Stores(SnsStore)
+    def __init__(self, config: Config, registry: Registry | None = None) -> None:
+        super().__init__(config, registry)
+        self._stores: Stores[SnsStore] = Stores(SnsStore)
 
     def reset(self) -> None:
-        self.stores.reset()
-
-    def list_topics(self, ctx: RequestContext, *, next_token: str | None = None, **_: Any) -> dict[str, Any]:
-        store = self.stores.get(ctx.account, ctx.region)
-        with store.lock:
-            arns = sorted(store.topics)
-        try:
-            page, token = paginate(arns, lambda arn: arn, next_token, TOPICS_PAGE, "topics")
-        except InvalidToken:
-            raise InvalidParameterException("Invalid parameter: NextToken") from None
-        result: dict[str, Any] = {"Topics": [{"TopicArn": arn} for arn in page]}
-        if token:
-            result["NextToken"] = token
-        return result
+        self._stores.reset()

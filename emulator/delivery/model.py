@@ -1,0 +1,69 @@
+"""What a delivery is: the unit producers hand over, the outcome of one attempt, and retry policies."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from emulator.delivery.targets import Target
+
+_ids = itertools.count(1)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """The result of one attempt."""
+
+    ok: bool
+    status: int | None = None  # the HTTP status, when there was an answer
+    error: str | None = None  # what went wrong, in words (connection refused, timed out, HTTP 500, ...)
+    retryable: bool = True  # a failure worth another attempt (a 4xx other than 429 is not, for HTTP)
+    retry_after: float | None = None  # seconds the target asked to wait (Retry-After), if it did
+    body: bytes | None = None  # the start of the answer's body, for the log
+
+
+class RetryPolicy:
+    """When to try again: ``delay(attempts, age)`` is the wait before the next attempt, or None to stop.
+
+    ``attempts`` counts the attempts made so far (1 after the first), ``age`` the seconds on the
+    emulator's clock since the delivery was submitted, ``outcome`` the last attempt's.
+    """
+
+    def delay(self, attempts: int, age: float, outcome: Outcome) -> float | None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Delays(RetryPolicy):
+    """A fixed schedule: after attempt N (1-based) wait ``delays[N-1]`` seconds; stop when they run out."""
+
+    delays: Sequence[float] = ()
+
+    def delay(self, attempts: int, age: float, outcome: Outcome) -> float | None:
+        return self.delays[attempts - 1] if attempts <= len(self.delays) else None
+
+
+NO_RETRY = Delays(())
+
+
+@dataclass(eq=False)
+class Delivery:
+    """One message for one target, with how to retry it and whom to tell when it finally fails."""
+
+    source: str  # the producing service ("sns", "events"): reset(service) drops its work
+    account: str  # whose delivery log it goes into
+    region: str
+    target: Target
+    retry: RetryPolicy = NO_RETRY
+    ordering_key: Hashable | None = None  # same key: one at a time, in submission order
+    info: dict[str, Any] = field(default_factory=dict)  # shown in the log (topic, subscription, message id, ...)
+    on_success: Callable[[Delivery, Outcome], None] | None = None
+    on_failure: Callable[[Delivery, Outcome], None] | None = None  # after the last failed attempt
+    id: str = field(default_factory=lambda: f"d-{next(_ids)}")
+    # Set by the dispatcher.
+    submitted_at: float = 0.0
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    state: str = "queued"  # queued, running, retrying, delivered, failed, dropped

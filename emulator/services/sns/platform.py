@@ -1,0 +1,9 @@
+"""(being written)"""
+
+from __future__ import annotations
+
+from emulator.services.sns.common import SnsBase
+
+
+class PlatformMixin(SnsBase):
+    pass
