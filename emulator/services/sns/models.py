@@ -58,6 +58,24 @@ class Topic:
 
 
 @dataclass
+class Message:
+    """A published message, as Publish / PublishBatch accepted it, on its way to the subscriptions."""
+
+    message_id: str
+    topic_arn: str  # the topic, or the platform endpoint's ARN / the phone number for direct publishes
+    message: str  # the default text (MessageStructure=json: the "default" key's)
+    structure: dict[str, str] | None = None  # MessageStructure=json: protocol -> text
+    subject: str | None = None
+    # As the request gave them: {name: {"DataType": ..., "StringValue": ... | "BinaryValue": bytes}}
+    attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    timestamp: float = 0.0  # the emulator's clock when accepted
+    group_id: str | None = None  # FIFO
+    dedup_id: str | None = None  # FIFO: the given id, or the SHA-256 of the body (content-based)
+    sequence_number: str | None = None  # FIFO
+    base_url: str = ""  # where this server's UnsubscribeURL and SigningCertURL point
+
+
+@dataclass
 class PlatformApplication:
     name: str
     arn: str
