@@ -18,6 +18,12 @@ def publish(provider: Any, ctx: RequestContext, store: SnsStore, topic: Topic, m
     raise NotImplementedError
 
 
+def replay(provider: Any, ctx: RequestContext, topic: Topic, subscription: Subscription,
+           messages: list[Message]) -> None:
+    """Delivers archived ``messages`` (a ReplayPolicy's window, oldest first) to one subscription again."""
+    raise NotImplementedError
+
+
 def publish_direct(provider: Any, ctx: RequestContext, kind: str, target: str, message: Message,
                    payload: Any) -> None:
     """Records a direct publish (``kind`` "application" to a platform endpoint ARN, "sms" to a phone

@@ -31,7 +31,6 @@ class Subscription:
     confirmation_authenticated: bool = False  # confirmed with AuthenticateOnUnsubscribe=true
     created_at: float = 0.0
     filter: Pattern | None = None  # the compiled FilterPolicy for its scope
-    retry: Any = None  # the effective delivery policy's retry schedule (a delivery.RetryPolicy), http/https
 
 
 @dataclass
@@ -55,6 +54,8 @@ class Topic:
     # FIFO: deduplication id -> (expires at, message id, sequence number); the topic's sequence.
     dedup: OrderedDict[str, tuple[float, str, str]] = field(default_factory=OrderedDict)
     sequence: int = 0
+    # FIFO topics with an ArchivePolicy: the messages kept for replay, oldest first.
+    archive: list[Message] = field(default_factory=list)
 
 
 @dataclass
