@@ -8,8 +8,9 @@ sub-rule (an AND over its fields), and fields after the ``$or`` apply to every f
 Nesting is handled with an explicit stack, never recursion, so deep input cannot raise
 ``RecursionError``; the number of forks is capped so ``$or`` cannot blow up memory.
 
-Two dialects share this compiler; :class:`Dialect` says what differs (SNS has no wildcard, a
-narrower numeric range, and fewer ``anything-but`` forms).
+Two dialects share this compiler; :class:`Dialect` says what differs. SNS answers as an older
+release of AWS's compiler does: no wildcard, a narrower numeric range, and of the ``anything-but``
+forms only a single-string ``prefix`` (its wrong operands get that release's wording).
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ class Dialect:
     wildcard: bool
     exactly: bool
     anything_but_forms: frozenset[str]
+    # {"anything-but": {"prefix": [...]}}: lists, and "prefix/suffix" wording for bad operands.
+    # Without it a form takes one string, else "<form> match pattern must be a string".
+    anything_but_form_lists: bool
     affix_ignore_case: bool  # {"prefix": {"equals-ignore-case": ...}}
     max_subrules: int
     max_subrules_reason: str
@@ -45,6 +49,7 @@ class Dialect:
 EVENTBRIDGE = Dialect(
     name="eventbridge", numeric_limit=5e9, wildcard=True, exactly=True,
     anything_but_forms=frozenset(("equals-ignore-case", "prefix", "suffix", "wildcard")),
+    anything_but_form_lists=True,
     affix_ignore_case=True,
     # AWS must bound $or expansion but does not document where; emulator's choice and wording.
     max_subrules=1000,
@@ -52,7 +57,10 @@ EVENTBRIDGE = Dialect(
 )
 SNS = Dialect(
     name="sns", numeric_limit=1e9, wildcard=False, exactly=False,
-    anything_but_forms=frozenset(("prefix", "suffix")),
+    # Recorded: {"anything-but": {"suffix": ...}} is "Unsupported anything-but pattern: suffix",
+    # and {"anything-but": {"prefix": false}} "prefix match pattern must be a string".
+    anything_but_forms=frozenset(("prefix",)),
+    anything_but_form_lists=False,
     affix_ignore_case=False,
     max_subrules=150,  # SNS's documented complexity limit bounds forks as well
     max_subrules_reason="Filter policy is too complex",
@@ -322,6 +330,8 @@ class RuleCompiler:
             if form not in d.anything_but_forms:
                 raise p.error(f"Unsupported anything-but pattern: {form}")
             token = p.next_token()
+            if token != js.STRING and not d.anything_but_form_lists:
+                raise p.error(f"{form} match pattern must be a string")
         if token not in (js.START_ARRAY, js.STRING, js.NUMBER_INT, js.NUMBER_FLOAT):
             raise p.error("Value of anything-but must be an array or single string/number value.")
         if form is None:

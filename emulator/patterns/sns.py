@@ -2,13 +2,19 @@
 
 The same compiler as EventBridge, with SNS's operator set and numeric range, then SNS's own
 limits: at most 5 keys (every key under the MessageAttributes scope, top-level keys under the
-MessageBody scope, per ``$or`` branch), at most 150 value combinations (the product of the value
-counts of a branch's keys, summed over branches) and 256 KB of text.
+MessageBody scope, per ``$or`` branch), at most 150 value combinations and 256 KB of text.
+
+Combinations are counted per ``$or`` branch and summed over branches. A branch weighs the product,
+over its keys, of the key's value count times its nesting depth: SNS's guide multiplies "the number
+of nested keys with the values in each array" (``{"a": {"b": {"c": [4 values]}}, "d": {"e": [3
+values]}}`` is 3 x 4 x 2 x 3 = 72). Attribute keys cannot nest, so there the depth is always 1.
 
 Messages are turned into one JSON-like document so that one engine matches both scopes:
 attributes become ``{name: value}`` (String -> string, Number -> number, String.Array -> list,
 Binary attributes left out, as SNS ignores them); a body must be a JSON object, anything else
-never matches.
+never matches. Attributes never carry ``null``, so a ``null`` in an attribute policy matches
+nothing -- in particular not a message that lacks the attribute (recorded against AWS: only
+``{"exists": false}`` matches absence).
 """
 
 from __future__ import annotations
@@ -18,7 +24,6 @@ import math
 from typing import Any
 
 from .errors import InvalidFilterPolicyError, RuleSyntaxError
-from .matchers import FieldCondition
 from .parse import SNS, RuleCompiler, to_conditions
 from .pattern import Pattern
 
@@ -57,26 +62,28 @@ def compile_filter_policy(text: str, scope: str = MESSAGE_ATTRIBUTES) -> Pattern
         )
     total = 0
     for sub in compiled.subrules:
-        keys = sub.keys() if scope == MESSAGE_ATTRIBUTES else {p.split(".", 1)[0] for p in sub}
+        if scope == MESSAGE_ATTRIBUTES:
+            keys = sub.keys()
+            weight = math.prod(count for _m, _a, count in sub.values())
+        else:
+            keys = {p.split(".", 1)[0] for p in sub}
+            weight = math.prod(_depth(path) * count for path, (_m, _a, count) in sub.items())
         if len(keys) > MAX_KEYS:
             raise InvalidFilterPolicyError("Filter policy can not have more than 5 keys")
-        total += math.prod(count for _m, _a, count in sub.values())
+        total += weight
         if total > MAX_COMBINATIONS:
             raise InvalidFilterPolicyError("Filter policy is too complex")
-    subrules = tuple(_attribute_conditions(to_conditions(sub)) if scope == MESSAGE_ATTRIBUTES
-                     else to_conditions(sub) for sub in compiled.subrules)
+    subrules = tuple(to_conditions(sub) for sub in compiled.subrules)
     return Pattern(dialect="sns", text=text, subrules=subrules, scope=scope)
 
 
-def _attribute_conditions(conds: tuple[FieldCondition, ...]) -> tuple[FieldCondition, ...]:
-    """Under MessageAttributes, ``null`` in a policy matches a message without the attribute
-    (attributes cannot carry null; SNS delivers such messages, as recorded against AWS)."""
-    out = []
-    for c in conds:
-        if not c.absent and any(m.kind == "lit" and m.arg == "null" for m in c.matchers):
-            c = FieldCondition(c.path, c.matchers, True)
-        out.append(c)
-    return tuple(out)
+def _depth(path: str) -> int:
+    """How many keys deep a body path sits (``a.b.c`` -> 3).
+
+    Read from the compiled path, so a dotted key (``"a.b": [...]``) weighs as the nesting it
+    stands for, as it also does for the top-level key count above.
+    """
+    return path.count(".") + 1
 
 
 def _number(text: str) -> int | float | None:

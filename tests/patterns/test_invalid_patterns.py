@@ -6,6 +6,8 @@ others follow AWS's rule compiler (aws/event-ruler) step by step.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from emulator.patterns import (
@@ -175,6 +177,32 @@ SNS_CASES = [
     # SNS's dialect: no wildcard, narrower numbers
     sns('{"a":[{"wildcard":"*x"}]}', "Unrecognized match type wildcard", 20),
     sns('{"a":[{"anything-but":{"wildcard":"*x"}}]}', "Unsupported anything-but pattern: wildcard", 36),
+    # recorded: SNS's compiler predates anything-but suffix and lists of prefixes
+    sns('{"key":[{"anything-but":{"suffix":"test"}}]}', "Unsupported anything-but pattern: suffix", 36,
+        prefix=SNS_A),
+    sns('{"key":[{"anything-but":{"prefix":false}}]}', "prefix match pattern must be a string", 40,
+        prefix=SNS_A),
+    sns('{"key":[{"anything-but":{"prefix":false}}]}', "prefix match pattern must be a string", 40),
+    # following that compiler: any operand but one string
+    sns('{"key":[{"anything-but":{"prefix":123}}]}', "prefix match pattern must be a string", 38),
+    sns('{"key":[{"anything-but":{"prefix":["a","b"]}}]}', "prefix match pattern must be a string", 36),
+    # recorded: MessageBody weighs each array by its nesting (12 x 6 x 3 = 216; 24 + 72 + 16 + 48)
+    sns(json.dumps({"key_a": {"key_b": {"key_c": ["v1", "v2", "v3", "v4"]}},
+                    "key_d": {"key_e": ["v1", "v2", "v3"]}, "key_f": ["v1", "v2", "v3"]}),
+        "Filter policy is too complex", scope="MessageBody"),
+    sns(json.dumps({"$or": [{"metricName": ["a", "b", "c"]}, {"namespace": ["a", "b"]}],
+                    "detail": {"scope": ["a", "b"],
+                               "$or": [{"source": ["a"]}, {"type": ["a", "b", "c"]}]}}),
+        "Filter policy is too complex", scope="MessageBody"),
+    # recorded: (4 x 6) + (4 x 4 x 4) + (4 x 4 x 4) = 152
+    sns(json.dumps({"source": ["a", "b", "c", "d"],
+                    "$or": [{"metricName": ["a", "b", "c", "d", "e", "f"]},
+                            {"metricType": ["a", "b", "c", "d"],
+                             "$or": [{"metricId": [1, 2, 3, 4]}, {"spaceId": [1, 2, 3, 4]}]}]}),
+        "Filter policy is too complex"),
+    # one past the limit by nesting alone: (3 x 5) x (2 x 5) = 150 is fine, (3 x 5) x (2 x 6) is not
+    sns(json.dumps({"a": {"b": {"c": list("vwxyz")}}, "d": {"e": list("uvwxyz")}}),
+        "Filter policy is too complex", scope="MessageBody"),
     sns('{"a":[{"numeric":["<",2e9]}]}', "Value must be between -1.0E9 and 1.0E9, inclusive", 27),
 ]
 
@@ -197,6 +225,39 @@ def test_nested_policy_under_attribute_scope_has_its_own_message():
     assert err.value.message == ("Invalid parameter: Filter policy scope MessageAttributes does not "
                                  "support nested filter policy")
     compile_filter_policy('{"object": {"key": [{"prefix": "auto-"}]}}', "MessageBody")
+
+
+ACCEPTED_AT_THE_LIMIT = [
+    # the guide's worked example: 3 x 4 x 2 x 3 = 72
+    ({"key_a": {"key_b": {"key_c": ["v1", "v2", "v3", "v4"]}}, "key_d": {"key_e": ["v1", "v2", "v3"]}},
+     "MessageBody"),
+    # (3 x 5) x (2 x 5) = 150
+    ({"a": {"b": {"c": list("vwxyz")}}, "d": {"e": list("vwxyz")}}, "MessageBody"),
+    # dotted keys weigh as the nesting they stand for: the same 150
+    ({"a.b.c": list("vwxyz"), "d.e": list("vwxyz")}, "MessageBody"),
+    # flat keys of a body weigh 1 per value: 10 x 15 = 150
+    ({"a": list(range(10)), "b": list(range(15))}, "MessageBody"),
+    # recorded: (3 x 6) + (3 x 4 x 4) + (3 x 4 x 7) = 150
+    ({"source": ["a", "b", "c"],
+      "$or": [{"metricName": ["a", "b", "c", "d", "e", "f"]},
+              {"metricType": ["a", "b", "c", "d"],
+               "$or": [{"metricId": [1, 2, 3, 4]}, {"spaceId": [1, 2, 3, 4, 5, 6, 7]}]}]},
+     "MessageAttributes"),
+    # attribute names may hold dots; they do not nest: 10 x 15 = 150
+    ({"a.b": list(range(10)), "c.d.e": list(range(15))}, "MessageAttributes"),
+    # recorded: nested $or in a body, (2 x 2 x 2) per branch, 4 branches
+    ({"$or": [{"metricName": ["a", "b"]}, {"namespace": ["a", "b"]}],
+      "detail": {"scope": ["a"], "$or": [{"source": ["a"]}, {"type": ["a"]}]}}, "MessageBody"),
+]
+
+
+@pytest.mark.parametrize("policy,scope", ACCEPTED_AT_THE_LIMIT)
+def test_policy_within_the_complexity_limit_is_accepted(policy, scope):
+    assert compile_filter_policy(json.dumps(policy), scope).scope == scope
+
+
+def test_anything_but_single_prefix_is_accepted_by_sns():
+    compile_filter_policy('{"key":[{"anything-but":{"prefix":"test-"}}]}', "MessageAttributes")
 
 
 def test_message_body_scope_counts_only_top_level_keys():

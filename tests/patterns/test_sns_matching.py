@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from emulator.patterns import compile_filter_policy, filter_policy_matches
+from emulator.patterns import Ruleset, compile_filter_policy, filter_policy_matches, message_document
 
 
 def attrs(**kw):
@@ -36,8 +36,13 @@ ATTRIBUTE_CASES = [
     ({"event": [{"equals-ignore-case": "ORDER"}]}, attrs(event=("String", "order")), True),
     ({"event": [{"anything-but": {"prefix": "order-"}}]}, attrs(event=("String", "order-x")), False),
     ({"ip": [{"cidr": "10.0.0.0/24"}]}, attrs(ip=("String", "10.0.0.20")), True),
-    ({"attr1": [None, {"anything-but": "whatever"}]}, {}, True),
+    # recorded: null never matches an absent attribute; only {"exists": false} matches absence
+    ({"attr1": [None, {"anything-but": "whatever"}]}, {}, False),
+    ({"attr1": [None]}, {}, False),
+    ({"attr1": [None, {"exists": False}]}, {}, True),
+    ({"attr1": [None, {"anything-but": "whatever"}]}, attrs(attr1=("String", "other")), True),
     ({"attr1": [None, {"anything-but": "whatever"}]}, attrs(attr1=("String", "whatever")), False),
+    ({"attr1": [None]}, attrs(attr1=("String", "null")), False),
     ({"n": [5]}, attrs(n=("String", "5")), False),
     ({"n": [5]}, attrs(n=("Number", "5.0")), True),
     ({"customer_interests": ["rugby"], "price_usd": [{"numeric": [">", 100]}]},
@@ -53,6 +58,9 @@ BODY_CASES = [
     ({"price": [{"anything-but": [100, 500]}]}, {"price": [100, 50]}, True),
     ({"price_usd": [{"numeric": ["=", 301.5]}]}, {"price_usd": 3.015e2}, True),
     ({"a": [{"exists": False}]}, {"b": 1}, True),
+    ({"a": [None]}, {"a": None}, True),
+    ({"a": [None]}, {"b": 1}, False),
+    ({"a": [None, {"anything-but": "whatever"}]}, {"b": 1}, False),
 ]
 
 
@@ -72,3 +80,17 @@ def test_policy_filters_message_body(policy, body, expected):
 def test_body_that_is_not_a_json_object_never_matches(body):
     pattern = compile_filter_policy('{"a": [{"exists": false}]}', "MessageBody")
     assert filter_policy_matches(pattern, message_body=body) is False
+
+
+def test_shared_ruleset_agrees_with_single_policy_checks():
+    """A topic's subscriptions share one Ruleset: it must give each table case's answer too."""
+    cases = [(json.dumps(p), "MessageAttributes", {"message_attributes": a}, want)
+             for p, a, want in ATTRIBUTE_CASES]
+    cases += [(json.dumps(p), "MessageBody", {"message_body": json.dumps(b)}, want)
+              for p, b, want in BODY_CASES]
+    rules = Ruleset()
+    for i, (text, scope, _message, _want) in enumerate(cases):
+        rules.add(f"s{i}", compile_filter_policy(text, scope))
+    for i, (text, scope, message, want) in enumerate(cases):
+        matched = rules.matching(message_document(scope, **message))
+        assert (f"s{i}" in matched) is want, (text, message)
