@@ -1,6 +1,7 @@
 """The Kinesis Data Streams provider: every operation of the model, one method each.
 
-The operations live in mixins by job (streams, records, resharding, tags, settings, consumers); this
+The operations live in mixins by job (streams, records, resharding, tags, settings, consumers,
+queues, channels); this
 class joins them with the store of each (account, region) and the provider's life cycle.
 """
 
@@ -10,8 +11,10 @@ from typing import TYPE_CHECKING
 
 from emulator import clock
 from emulator.services.base import Provider
+from emulator.services.kinesis.channels import ChannelsMixin
 from emulator.services.kinesis.consumers import ConsumersMixin
 from emulator.services.kinesis.models import KinesisStore
+from emulator.services.kinesis.queues import QueuesMixin
 from emulator.services.kinesis.records import RecordsMixin
 from emulator.services.kinesis.resharding import ReshardingMixin
 from emulator.services.kinesis.settings import SettingsMixin
@@ -25,7 +28,15 @@ if TYPE_CHECKING:
 
 
 class KinesisProvider(
-    StreamsMixin, RecordsMixin, ReshardingMixin, TaggingMixin, SettingsMixin, ConsumersMixin, Provider
+    StreamsMixin,
+    RecordsMixin,
+    ReshardingMixin,
+    TaggingMixin,
+    SettingsMixin,
+    ConsumersMixin,
+    QueuesMixin,
+    ChannelsMixin,
+    Provider,
 ):
     service = "kinesis"
 

@@ -1,0 +1,9 @@
+"""(being written)"""
+
+from __future__ import annotations
+
+from emulator.services.kinesis.common import KinesisBase
+
+
+class ChannelsMixin(KinesisBase):
+    pass
