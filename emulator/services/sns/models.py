@@ -31,6 +31,7 @@ class Subscription:
     confirmation_authenticated: bool = False  # confirmed with AuthenticateOnUnsubscribe=true
     created_at: float = 0.0
     filter: Pattern | None = None  # the compiled FilterPolicy for its scope
+    replay_status: str | None = None  # ReplayStatus, once a ReplayPolicy was set
 
 
 @dataclass
@@ -51,11 +52,15 @@ class Topic:
     attribute_rules: Ruleset = field(default_factory=Ruleset)
     body_rules: Ruleset = field(default_factory=Ruleset)
     unfiltered: dict[str, Subscription] = field(default_factory=dict)
+    # Subscribe's idempotency, (protocol, endpoint) -> subscription ARN; confirmation token -> ARN.
+    by_endpoint: dict[tuple[str, str], str] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
     # FIFO: deduplication id -> (expires at, message id, sequence number); the topic's sequence.
     dedup: OrderedDict[str, tuple[float, str, str]] = field(default_factory=OrderedDict)
     sequence: int = 0
     # FIFO topics with an ArchivePolicy: the messages kept for replay, oldest first.
     archive: list[Message] = field(default_factory=list)
+    archive_since: float = 0.0  # when the ArchivePolicy was set (BeginningArchiveTime never precedes it)
 
 
 @dataclass
@@ -83,6 +88,7 @@ class PlatformApplication:
     platform: str
     attributes: dict[str, str] = field(default_factory=dict)
     endpoints: OrderedDict[str, PlatformEndpoint] = field(default_factory=OrderedDict)  # by ARN
+    by_token: dict[str, str] = field(default_factory=dict)  # device token -> endpoint ARN (idempotent create)
 
 
 @dataclass
