@@ -124,7 +124,7 @@ def _check_attributes(topic: Topic, protocol: str, current: dict[str, str], chan
             if value:
                 from emulator.services.sns import delivery_policy
 
-                delivery_policy.validate(value, "subscription")
+                delivery_policy.validate(value, "subscription", prefix=prefix)
         elif name == "SubscriptionRoleArn":
             if value and not endpoints.is_role_arn(value):
                 raise InvalidParameter(f"{prefix}SubscriptionRoleArn: Invalid role ARN: {value}")
