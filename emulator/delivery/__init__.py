@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from emulator.delivery.dispatcher import Dispatcher
 from emulator.delivery.model import NO_RETRY, Delays, Delivery, Outcome, RetryPolicy
-from emulator.delivery.targets import CallTarget, HttpTarget, RecordTarget, ServiceTarget, Target
+from emulator.delivery.targets import CallTarget, HttpTarget, RecordTarget, ServiceTarget, Target, classify_status
 
 __all__ = [
     "NO_RETRY",
@@ -43,4 +43,5 @@ __all__ = [
     "RetryPolicy",
     "ServiceTarget",
     "Target",
+    "classify_status",
 ]

@@ -23,13 +23,16 @@ class Outcome:
     retryable: bool = True  # a failure worth another attempt (a 4xx other than 429 is not, for HTTP)
     retry_after: float | None = None  # seconds the target asked to wait (Retry-After), if it did
     body: bytes | None = None  # the start of the answer's body, for the log
+    logged: dict[str, Any] | None = None  # fields added to the delivery's log entry (RecordTarget's "payload")
 
 
 class RetryPolicy:
     """When to try again: ``delay(attempts, age)`` is the wait before the next attempt, or None to stop.
 
     ``attempts`` counts the attempts made so far (1 after the first), ``age`` the seconds on the
-    emulator's clock since the delivery was submitted, ``outcome`` the last attempt's.
+    emulator's clock since the delivery was submitted, ``outcome`` the last attempt's. The dispatcher
+    waits exactly the returned delay: a policy that honours a target's Retry-After reads it from
+    ``outcome.retry_after`` (``Delays`` does not), so each producer keeps AWS's behaviour for its own.
     """
 
     def delay(self, attempts: int, age: float, outcome: Outcome) -> float | None:
