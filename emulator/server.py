@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from emulator import __version__, clock
 from emulator.config import Config
 from emulator.context import RequestContext
+from emulator.deferred import Deferred
 from emulator.errors import InternalError, InternalFailure, ServiceError, UnknownOperationException, error_class
 from emulator.protocols.base import EnvironHeaders, Protocol, Request, Response
 from emulator.routing import route
@@ -57,6 +58,8 @@ class App:
         if self.admin.handles(path):
             return self.admin(environ, start_response)
         response = self.handle(environ)
+        if isinstance(response, Later):
+            return response.run(start_response)
         start_response(_status_line(response.status), response.headers)
         body = response.body
         return [body] if isinstance(body, bytes) else body
@@ -93,7 +96,7 @@ class App:
                     self._protocols[key] = protocol
         return protocol
 
-    def handle(self, environ: dict[str, Any]) -> Response:
+    def handle(self, environ: dict[str, Any]) -> Response | Later:
         started = time.perf_counter()
         found = route(environ, self.config.default_account, self.config.default_region)
         service = found.service or _fallback_service(environ)
@@ -130,6 +133,9 @@ class App:
             assert operation is not None  # operation_name() answered only names of the model
             params = protocol.parse(request, operation)
             result = self.registry.get(service).dispatch(ctx, ctx.operation, params)
+            if isinstance(result, Deferred):  # long polling: answered on a thread (emulator/deferred.py)
+                stopping = environ.get("emulator.stopping")
+                return Later(lambda: self._resolve(ctx, protocol, operation, result, stopping, started))
             response = protocol.serialize(ctx, operation, result)
         except ServiceError as error:
             response = protocol.serialize_error(ctx, error)
@@ -141,6 +147,29 @@ class App:
         if log.isEnabledFor(logging.INFO):
             elapsed = (time.perf_counter() - started) * 1000
             log.info("%s %s %d %.1fms", service, ctx.operation or "-", response.status, elapsed)
+        return response
+
+    def _resolve(
+        self,
+        ctx: RequestContext,
+        protocol: Protocol,
+        operation: Any,
+        deferred: Deferred,
+        stopping: threading.Event | None,
+        started: float,
+    ) -> Response:
+        """The answer of a ``Deferred``, on the thread that waits for it, serialized as ``handle`` would."""
+        try:
+            response = protocol.serialize(ctx, operation, deferred.resolve(stopping))
+        except ServiceError as error:
+            response = protocol.serialize_error(ctx, error)
+        except Exception:
+            log.exception("internal error in %s %s", ctx.service, ctx.operation)
+            failure = (InternalError if ctx.service == "sns" else InternalFailure)("Internal service error")
+            response = protocol.serialize_error(ctx, failure)
+        if log.isEnabledFor(logging.INFO):
+            elapsed = (time.perf_counter() - started) * 1000
+            log.info("%s %s %d %.1fms", ctx.service, ctx.operation, response.status, elapsed)
         return response
 
     def _too_large(self, environ: dict, service: str | None, account: str, region: str, limit: int) -> Response:
@@ -172,6 +201,26 @@ class App:
 
     def close(self) -> None:
         self.registry.close()
+
+
+class Later:
+    """A response worked out when its generator body is first stepped: the serving layer runs a body
+    that is not a list on a thread of its own, so the wait in ``finish`` never holds up the event loop,
+    and ``start_response`` may still be called then (before the first byte of the body)."""
+
+    __slots__ = ("finish",)
+
+    def __init__(self, finish: Callable[[], Response]) -> None:
+        self.finish = finish
+
+    def run(self, start_response: StartResponse) -> Iterator[bytes]:
+        response = self.finish()
+        start_response(_status_line(response.status), response.headers)
+        body = response.body
+        if isinstance(body, bytes):
+            yield body
+        else:
+            yield from body
 
 
 def _fallback_service(environ: dict[str, Any]) -> str:
