@@ -34,6 +34,7 @@ from emulator.services.kinesis.errors import (
     ResourceNotFoundException,
 )
 from emulator.services.kinesis.models import Consumer, KinesisStore, Shard, Stream
+from emulator.services.kinesis.queues import queues_on
 from emulator.services.kinesis.tagging import check_new_tags
 
 HEARTBEAT_SECONDS = 5.0
@@ -109,7 +110,7 @@ class ConsumersMixin(KinesisBase):
                 raise ResourceInUseException(
                     f"Consumer {consumer_name} under stream {stream.name} already exists for account {ctx.account}."
                 )
-            if len(stream.consumers) >= limits.CONSUMERS_PER_STREAM:
+            if len(stream.consumers) + queues_on(store, stream) >= limits.CONSUMERS_PER_STREAM:  # queues count too
                 raise LimitExceededException(
                     f"Stream {stream.name} under account {ctx.account} already has "
                     f"{limits.CONSUMERS_PER_STREAM} registered consumers, the maximum allowed."

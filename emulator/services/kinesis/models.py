@@ -5,6 +5,10 @@ arrival times in ``array``s (so finding a position is a binary search and memory
 per record beyond the data and the partition key), the data and partition keys in lists. Appending
 never copies a shard's records. Records that fall out of the retention period are cut from the front
 in batches.
+
+A record written without a partition key (a stream with the AUTO record distribution strategy) keeps
+``""`` as its key: a real partition key is at least one character, so the empty string is free to
+mean "none", and reads leave ``PartitionKey`` out for it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import threading
 from array import array
 from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -210,6 +215,15 @@ class Stream:
     # The open shards, sorted by starting hash key, with their starting keys for bisect.
     open_shards: list[Shard] = field(default_factory=list)
     open_starts: list[int] = field(default_factory=list)
+    # USER_PARTITION_KEY (the default) or AUTO; AUTO places records round-robin over the open shards,
+    # ``auto_turn`` counting the records so placed.
+    distribution: str = "USER_PARTITION_KEY"
+    auto_turn: int = 0
+
+    @property
+    def auto_distribution(self) -> bool:
+        """Whether the service places records itself: AUTO, which only on-demand streams support."""
+        return self.distribution == "AUTO" and self.mode == "ON_DEMAND"
 
     def next_counter(self) -> int:
         self.counter += 1
@@ -258,6 +272,61 @@ class Stream:
         return {"StreamMode": self.mode}
 
 
+# How many written batches the emulator keeps per channel (the oldest are forgotten first).
+CHANNEL_BATCHES_KEPT = 1000
+
+
+@dataclass
+class ChannelBatch:
+    """One object a channel would have written to S3 (or one commit to its table), or the records it
+    would have sent to its dead-letter bucket. ``records`` hold (sequence number, shard id, arrival,
+    data, partition key, error): the error says why a dead-lettered record failed validation."""
+
+    sequence: int
+    written_at: float
+    dead_letter: bool
+    destination: dict[str, Any]
+    key: str | None
+    records: list[tuple[str, str, float, bytes, str, str | None]]
+
+
+@dataclass
+class Channel:
+    """A delivery from one stream to S3 or S3 Tables. ``config`` holds the destination as
+    DescribeChannel reports it (``S3DestinationConfiguration`` or ``S3TablesDestinationConfiguration``);
+    ``cursors`` maps a shard's index to the first counter not yet written, so each record is
+    batched once and reading what was written costs only the records since the last look."""
+
+    name: str
+    arn: str
+    channel_id: str
+    created_at: float
+    role_arn: str
+    stream_name: str
+    stream_arn: str
+    stream_nonce: int
+    stream_created_at: float
+    record_configuration: dict[str, Any]
+    destination_type: str
+    config: dict[str, Any]
+    logging: dict[str, Any]
+    encryption: dict[str, Any] | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    status: str = "CREATING"
+    ready_at: float = 0.0
+    # What UpdateChannel changes when its UPDATING time is over.
+    pending_freshness: int | None = None
+    pending_logging: dict[str, Any] | None = None
+    active_from: float | None = None
+    cursors: dict[int, int] = field(default_factory=dict)
+    batches: deque[ChannelBatch] = field(default_factory=lambda: deque(maxlen=CHANNEL_BATCHES_KEPT))
+    written: int = 0
+
+    @property
+    def freshness(self) -> int:
+        return int(self.config["DataFreshnessInSeconds"])
+
+
 @dataclass
 class AccountSettings:
     commitment_status: str = "DISABLED"
@@ -281,6 +350,11 @@ class KinesisStore:
         # (consumer ARN, shard id) -> the Subscription serving it
         self.subscriptions: dict[tuple[str, str], Any] = {}
         self.waiters = 0
+        # queue ARN -> its Queue (queue_models.py); ReceiveQueueRecords long polls wait on ``changed``
+        self.queues: dict[str, Any] = {}
+        self.channels: dict[str, Channel] = {}
+        # Deleted channels by id, kept so what they wrote stays visible (the oldest are forgotten first).
+        self.deleted_channels: dict[str, Channel] = {}
 
     def wake(self) -> None:
         if self.waiters:

@@ -4,6 +4,10 @@ Writes take the store's lock for a few microseconds (find the shard by binary se
 shards' starting hash keys, take the next counter, append to the shard's arrays); sequence number
 strings are built after the lock is released. Reads find their start by binary search, so their cost
 does not depend on how many records a shard holds.
+
+A stream's record distribution strategy decides the shard: USER_PARTITION_KEY (the default) hashes the
+partition key (or takes the explicit hash key); AUTO, for on-demand streams only, ignores both and
+deals records to the open shards in turn, and lets producers leave the partition key out.
 """
 
 from __future__ import annotations
@@ -50,6 +54,17 @@ def _hash_for(explicit_hash_key: str | None, partition_key: str) -> int:
     return value
 
 
+def _auto_shard(stream: Stream) -> Shard:
+    """Where the AUTO strategy puts the next record: the open shards in turn, by starting hash key.
+
+    AWS documents only that records are spread "evenly"; round-robin is exactly even and lets a test
+    predict the shard of each record. Partition keys and explicit hash keys play no part.
+    """
+    shard = stream.open_shards[stream.auto_turn % len(stream.open_shards)]
+    stream.auto_turn += 1
+    return shard
+
+
 def _rate_exceeded(stream: Stream, shard: Shard) -> str:
     return f"Rate exceeded for shard {shard.shard_id} in stream {stream.name} under account {stream.account}."
 
@@ -84,25 +99,33 @@ class RecordsMixin(KinesisBase):
         sequence_number_for_ordering: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
-        if partition_key is None:
-            raise _partition_key_required("partitionKey")
-        key_hash = _hash_for(explicit_hash_key, partition_key)
+        key_hash = None if partition_key is None else _hash_for(explicit_hash_key, partition_key)
         store = self._store(ctx)
         now = clock.now()
         with store.lock:
             stream = self._readable(ctx, store, stream_name, stream_arn, now)
-            size = self._check_record_size(stream, data, partition_key)
-            if sequence_number_for_ordering is not None:
-                decoded = sequence.decode(sequence_number_for_ordering)
-                if decoded is None or decoded.counter > stream.counter:
+            size = self._check_record_size(stream, data, partition_key or "")
+            if stream.auto_distribution:
+                if sequence_number_for_ordering is not None:
                     raise InvalidArgumentException(
-                        f"ExclusiveMinimumSequenceNumber {sequence_number_for_ordering} used in PutRecord on "
-                        f"stream {stream.name} under account {ctx.account} is invalid."
+                        f"SequenceNumberForOrdering cannot be used in PutRecord on stream {stream.name} under "
+                        f"account {ctx.account} because the stream uses the AUTO record distribution strategy."
                     )
-            shard = stream.shard_for_hash(key_hash)
+                shard = _auto_shard(stream)
+            else:
+                if key_hash is None:
+                    raise _partition_key_required("partitionKey")
+                if sequence_number_for_ordering is not None:
+                    decoded = sequence.decode(sequence_number_for_ordering)
+                    if decoded is None or decoded.counter > stream.counter:
+                        raise InvalidArgumentException(
+                            f"ExclusiveMinimumSequenceNumber {sequence_number_for_ordering} used in PutRecord on "
+                            f"stream {stream.name} under account {ctx.account} is invalid."
+                        )
+                shard = stream.shard_for_hash(key_hash)
             if self.config.kinesis_throughput_limits and not limits.admit_write(shard, size, now):
                 raise ProvisionedThroughputExceededException(_rate_exceeded(stream, shard))
-            counter = self._append(store, stream, shard, data, partition_key, now)
+            counter = self._append(store, stream, shard, data, partition_key or "", now)
             encryption = stream.encryption_type
             store.wake()
         return {
@@ -120,29 +143,36 @@ class RecordsMixin(KinesisBase):
         stream_arn: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
-        for index, record in enumerate(records, 1):
-            if record.get("PartitionKey") is None:
-                raise _partition_key_required(f"records.{index}.member.partitionKey")
-        hashes = [_hash_for(r.get("ExplicitHashKey"), r["PartitionKey"]) for r in records]
+        # Hashed before the lock; a record without a partition key has none (AUTO streams place it).
+        hashes = [
+            None if r.get("PartitionKey") is None else _hash_for(r.get("ExplicitHashKey"), r["PartitionKey"])
+            for r in records
+        ]
+        keys = [r.get("PartitionKey") or "" for r in records]
         store = self._store(ctx)
         now = clock.now()
         limited = self.config.kinesis_throughput_limits
         placed: list[tuple[Shard, int] | str] = []
         with store.lock:
             stream = self._readable(ctx, store, stream_name, stream_arn, now)
-            sizes = [self._check_record_size(stream, r["Data"], r["PartitionKey"]) for r in records]
+            auto = stream.auto_distribution
+            if not auto:
+                for index, key_hash in enumerate(hashes, 1):
+                    if key_hash is None:
+                        raise _partition_key_required(f"records.{index}.member.partitionKey")
+            sizes = [self._check_record_size(stream, r["Data"], key) for r, key in zip(records, keys, strict=True)]
             maximum = limits.PUT_RECORDS_MAX_BYTES
             if sum(sizes) > maximum:
                 raise InvalidArgumentException(
                     f"Records size exceeds {maximum // limits.MIB} MB limit for a PutRecords request "
                     f"to stream {stream.name} under account {ctx.account}."
                 )
-            for record, key_hash, size in zip(records, hashes, sizes, strict=True):
-                shard = stream.shard_for_hash(key_hash)
+            for record, key, key_hash, size in zip(records, keys, hashes, sizes, strict=True):
+                shard = _auto_shard(stream) if auto else stream.shard_for_hash(key_hash)  # type: ignore[arg-type]
                 if limited and not limits.admit_write(shard, size, now):
                     placed.append(_rate_exceeded(stream, shard))
                     continue
-                placed.append((shard, self._append(store, stream, shard, record["Data"], record["PartitionKey"], now)))
+                placed.append((shard, self._append(store, stream, shard, record["Data"], key, now)))
             encryption = stream.encryption_type
             store.wake()
         results: list[dict[str, Any]] = []
@@ -327,8 +357,9 @@ class RecordsMixin(KinesisBase):
                 "SequenceNumber": sequence.make(base, counter),
                 "ApproximateArrivalTimestamp": times[index],
                 "Data": data,
-                "PartitionKey": key,
             }
+            if key:  # a record written without a partition key (AUTO) is read without one
+                record["PartitionKey"] = key
             if encrypted and stream.encryption_at(counter) == "KMS":
                 record["EncryptionType"] = "KMS"
             records.append(record)
@@ -347,7 +378,7 @@ class RecordsMixin(KinesisBase):
 
 def _partition_key_required(path: str) -> ValidationException:
     """Newer models make PartitionKey optional, for streams whose records AWS distributes itself (the
-    AUTO strategy); streams here use the default, USER_PARTITION_KEY, which requires it."""
+    AUTO strategy); the default strategy, USER_PARTITION_KEY, still requires it."""
     return ValidationException(
         f"1 validation error detected: Value null at '{path}' failed to satisfy constraint: Member must not be null"
     )

@@ -19,6 +19,7 @@ from emulator.services.kinesis.errors import (
     ResourceNotFoundException,
 )
 from emulator.services.kinesis.models import KinesisStore, Pending, Shard, Stream
+from emulator.services.kinesis.queues import queues_on
 
 
 class ReshardingMixin(KinesisBase):
@@ -178,6 +179,11 @@ class ReshardingMixin(KinesisBase):
             if stream.mode == mode:
                 raise InvalidArgumentException(
                     f"Stream {stream.name} under account {ctx.account} is already in {mode} mode."
+                )
+            if mode == "PROVISIONED" and queues_on(store, stream):
+                raise ResourceInUseException(
+                    f"Stream {stream.name} under account {ctx.account} has queues. Delete every queue on the "
+                    "stream with DeleteQueue before switching it to PROVISIONED mode."
                 )
 
             def apply(_: float) -> None:

@@ -1,9 +1,10 @@
 """Stream and account settings: encryption, enhanced monitoring, limits, account settings, warm
-throughput, maximum record size and resource policies."""
+throughput, maximum record size, record distribution strategy and resource policies."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from emulator import clock
@@ -14,12 +15,17 @@ from emulator.services.kinesis.errors import (
     InvalidArgumentException,
     ResourceNotFoundException,
 )
-from emulator.services.kinesis.models import METRICS, KinesisStore, Pending, Stream
+from emulator.services.kinesis.channels import CHANNEL_COUNT_LIMIT
+from emulator.services.kinesis.models import METRICS, Channel, KinesisStore, Pending, Stream
+from emulator.services.kinesis.streams import auto_needs_on_demand
 
 _COMMITMENT_SECONDS = 24 * 3600.0
 
 
 class SettingsMixin(KinesisBase):
+    # From the channels mixin (channels.py): the store's channels after their due transitions.
+    _settled_channels: Callable[[KinesisStore, float], list[Channel]]
+
     # -- encryption -----------------------------------------------------------------------------
 
     def start_stream_encryption(
@@ -126,11 +132,14 @@ class SettingsMixin(KinesisBase):
             self._settle_all(store, now)
             open_shards = sum(len(s.open_shards) for s in store.streams.values())
             on_demand = sum(1 for s in store.streams.values() if s.mode == "ON_DEMAND")
+            channels = len(self._settled_channels(store, now))
         return {
             "ShardLimit": self._shard_limit(ctx.region),  # type: ignore[attr-defined]
             "OpenShardCount": open_shards,
             "OnDemandStreamCount": on_demand,
             "OnDemandStreamCountLimit": limits.ON_DEMAND_STREAM_LIMIT,
+            "ChannelCount": channels,
+            "ChannelCountLimit": CHANNEL_COUNT_LIMIT,
         }
 
     def _commitment(self, store: KinesisStore, now: float) -> dict[str, Any]:
@@ -222,6 +231,26 @@ class SettingsMixin(KinesisBase):
         with store.lock:
             stream = self._active(ctx, store, stream_name, stream_arn, now)
             stream.max_record_kib = max_record_size_in_ki_b
+        return {}
+
+    # -- record distribution ------------------------------------------------------------------
+
+    def update_stream_record_distribution_strategy(
+        self,
+        ctx: RequestContext,
+        *,
+        stream_arn: str,
+        record_distribution_strategy: str,
+        **_: Any,
+    ) -> dict[str, Any]:
+        """Takes effect at once (no UPDATING state): records already written keep their shards."""
+        store = self._store(ctx)
+        now = clock.now()
+        with store.lock:
+            stream = self._active(ctx, store, None, stream_arn, now)
+            if record_distribution_strategy == "AUTO" and stream.mode != "ON_DEMAND":
+                raise InvalidArgumentException(auto_needs_on_demand(stream.name, ctx.account))
+            stream.distribution = record_distribution_strategy
         return {}
 
     # -- resource policies ---------------------------------------------------------------------

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from emulator import clock
 from emulator.context import RequestContext
-from emulator.errors import NotImplementedOperation
 from emulator.services.kinesis import limits, shards
 from emulator.services.kinesis.common import (
     KinesisBase,
@@ -21,11 +21,21 @@ from emulator.services.kinesis.errors import (
     LimitExceededException,
     ResourceInUseException,
 )
-from emulator.services.kinesis.models import KinesisStore, Pending, Shard, Stream
+from emulator.services.kinesis.models import Channel, KinesisStore, Pending, Shard, Stream
 from emulator.services.kinesis.tagging import check_new_tags
 
 
+def auto_needs_on_demand(stream_name: str, account: str) -> str:
+    return (
+        f"The AUTO record distribution strategy is only supported for streams in ON_DEMAND mode. "
+        f"Stream {stream_name} under account {account} is in PROVISIONED mode."
+    )
+
+
 class StreamsMixin(KinesisBase):
+    # From the channels mixin (channels.py): the channels that read a stream, settled.
+    _channels_of: Callable[[KinesisStore, Stream, float], list[Channel]]
+
     def _shard_limit(self, region: str) -> int:
         configured = int(self.config.kinesis_shard_limit or 0)
         return configured if configured > 0 else limits.default_shard_limit(region)
@@ -58,12 +68,9 @@ class StreamsMixin(KinesisBase):
         record_distribution_strategy: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
-        if record_distribution_strategy not in (None, "USER_PARTITION_KEY"):
-            # Newer models let AWS place records itself (AUTO); said plainly rather than ignored.
-            raise NotImplementedOperation(
-                "kinesis", f"CreateStream with RecordDistributionStrategy {record_distribution_strategy}"
-            )
         mode = (stream_mode_details or {}).get("StreamMode", "PROVISIONED")
+        if record_distribution_strategy == "AUTO" and mode != "ON_DEMAND":
+            raise InvalidArgumentException(auto_needs_on_demand(stream_name, ctx.account))
         if mode == "PROVISIONED" and shard_count is None:
             raise InvalidArgumentException("ShardCount is required for PROVISIONED streams.")
         if mode == "ON_DEMAND" and shard_count is not None:
@@ -95,6 +102,7 @@ class StreamsMixin(KinesisBase):
                 mode=mode,
                 tags=dict(tags or {}),
                 max_record_kib=max_record_size_in_ki_b or 1024,
+                distribution=record_distribution_strategy or "USER_PARTITION_KEY",
             )
             if mode == "ON_DEMAND" and warm_throughput_mi_bps:
                 stream.warm_throughput_target = warm_throughput_mi_bps
@@ -121,6 +129,12 @@ class StreamsMixin(KinesisBase):
             if stream.status in ("CREATING", "DELETING"):
                 raise ResourceInUseException(
                     f"Stream {stream.name} under account {ctx.account} is in use (state {stream.status})."
+                )
+            if self._channels_of(store, stream, now):
+                raise ResourceInUseException(
+                    f"DeleteStream can't delete {ctx.account}:{stream.name} because there are channels "
+                    f"associated with this data stream. Delete the channels of {stream.name} with DeleteChannel "
+                    "before deleting the stream."
                 )
             if stream.consumers and not enforce_consumer_deletion:
                 raise ResourceInUseException(
@@ -190,7 +204,9 @@ class StreamsMixin(KinesisBase):
             summary["OpenShardCount"] = len(stream.open_shards)
             summary["ConsumerCount"] = len(stream.consumers)
             summary["MaxRecordSizeInKiB"] = stream.max_record_kib
-            summary["RecordDistributionStrategy"] = "USER_PARTITION_KEY"  # answered where the model has it
+            summary["ChannelCount"] = len(self._channels_of(store, stream, now))
+            if stream.mode == "ON_DEMAND":  # documented as present for on-demand streams only
+                summary["RecordDistributionStrategy"] = stream.distribution
             if stream.warm_throughput_target is not None:
                 summary["WarmThroughput"] = {
                     "TargetMiBps": stream.warm_throughput_target,

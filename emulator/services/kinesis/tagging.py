@@ -1,4 +1,4 @@
-"""Tags on streams (by name or ARN) and on consumers (by ARN)."""
+"""Tags on streams (by name or ARN) and on consumers and queues (by ARN)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def check_new_tags(target: dict[str, str], tags: dict[str, str], what: str) -> N
 
 class TaggingMixin(KinesisBase):
     def _tag_target(self, ctx: RequestContext, store: KinesisStore, resource_arn: str, now: float) -> dict[str, str]:
-        """The tag dict of the stream or consumer ``resource_arn`` names."""
+        """The tag dict of the stream, consumer or queue ``resource_arn`` names."""
         consumer = parse_consumer_arn(resource_arn)
         if consumer is not None:
             region, account, stream_name, consumer_name = consumer
@@ -56,6 +56,8 @@ class TaggingMixin(KinesisBase):
             ):
                 raise ResourceNotFoundException(f"Consumer {resource_arn} not found.")
             return stream.consumers[consumer_name].tags
+        if ":queue/" in resource_arn:
+            return self._queue(ctx, store, resource_arn, now).tags  # type: ignore[attr-defined]
         if parse_stream_arn(resource_arn) is None:
             raise InvalidArgumentException(f"Invalid ResourceARN: {resource_arn}")
         return self._find(ctx, store, None, resource_arn, now).tags

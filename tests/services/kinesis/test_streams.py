@@ -362,19 +362,3 @@ def test_stream_creation_timestamp_does_not_go_with_a_next_token(kinesis) -> Non
     token = kinesis.list_shards(StreamName="s", MaxResults=1)["NextToken"]
     code, message = error_of(kinesis.list_shards, NextToken=token, StreamCreationTimestamp=created)
     assert code == "InvalidArgumentException" and "StreamCreationTimestamp" in message
-
-
-def test_auto_record_distribution_is_refused_as_not_implemented(aws_client, emulator_url) -> None:
-    from emulator import specs
-    from tests.rawhttp import json_call
-
-    if "RecordDistributionStrategy" not in specs.load("kinesis").operation("CreateStream").input.members:
-        pytest.skip("this botocore's Kinesis model has no RecordDistributionStrategy")
-    response = json_call(emulator_url, "Kinesis_20131202.CreateStream",
-                         '{"StreamName": "s", "ShardCount": 1, "RecordDistributionStrategy": "AUTO"}')
-    assert response.status == 501 and "RecordDistributionStrategy AUTO" in response.json()["message"]
-    assert aws_client("kinesis").list_streams()["StreamNames"] == []
-    json_call(emulator_url, "Kinesis_20131202.CreateStream",
-              '{"StreamName": "s", "ShardCount": 1, "RecordDistributionStrategy": "USER_PARTITION_KEY"}')
-    summary = aws_client("kinesis").describe_stream_summary(StreamName="s")["StreamDescriptionSummary"]
-    assert summary["RecordDistributionStrategy"] == "USER_PARTITION_KEY"
