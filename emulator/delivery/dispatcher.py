@@ -16,6 +16,11 @@ One lock guards all of the state below, with three conditions on it:
   it is frozen; ``clock.on_change`` wakes it, so a test that moves the clock sees the retry at once.
 - ``_settled``: ``wait_idle`` waits for the last running job to settle.
 
+Recorded deliveries (``RecordTarget``, whose attempt only notes the payload, built when the log is
+first read) complete inside ``submit`` when nothing is ahead of them in their lane: a worker's wake-up
+would cost more than the attempt, and an SNS topic fanning out to many recorded protocols pays for
+none.
+
 Ordering keys: deliveries with an equal (source, key) form a lane. Only its head is ever ready,
 running or waiting for a retry; the rest wait behind it in submission order, and the next one is made
 ready only when the head has been delivered or has failed for good (after its callback). Deliveries
@@ -40,6 +45,7 @@ from typing import Any
 
 from emulator import clock
 from emulator.delivery.model import Delivery, Outcome
+from emulator.delivery.targets import Once
 
 log = logging.getLogger("emulator.delivery")
 
@@ -51,13 +57,17 @@ _MISSING = object()
 class _Job:
     """A submitted delivery with its log entry and its lane; ``cancelled`` once its source was reset."""
 
-    __slots__ = ("delivery", "entry", "lane", "cancelled")
+    __slots__ = ("delivery", "entry", "lane", "cancelled", "immediate")
 
     def __init__(self, delivery: Delivery, entry: dict[str, Any], lane: tuple[str, Hashable] | None) -> None:
         self.delivery = delivery
         self.entry = entry
         self.lane = lane
         self.cancelled = False
+        # A target whose attempt does nothing but note what it got (``Target.immediate``) completes in
+        # submit when nothing has to run after it (no callbacks) and nothing is ahead of it in its lane.
+        self.immediate = (getattr(delivery.target, "immediate", False) and delivery.on_success is None
+                          and delivery.on_failure is None)
 
     def set_state(self, state: str) -> None:
         self.delivery.state = state
@@ -128,6 +138,9 @@ class Dispatcher:
                 return
             for job in jobs:
                 self._log_of(job.delivery).append(job.entry)
+                if job.immediate and (job.lane is None or job.lane not in self._lanes):
+                    self._record_now(job, now)  # nothing to wait for and nothing ahead of it
+                    continue
                 if job.lane is None:
                     self._make_ready(job)
                     continue
@@ -151,6 +164,8 @@ class Dispatcher:
                 and (not info or all(entry["info"].get(key, _MISSING) == value for key, value in info.items()))
             ]
         for entry in found:
+            if isinstance(entry.get("payload"), Once):  # a recorded payload is built when first read
+                entry["payload"] = _built(entry["payload"])
             entry["target"] = dict(entry["target"])
             entry["info"] = dict(entry["info"])
             entry["attempts"] = [dict(attempt) for attempt in entry["attempts"]]
@@ -277,6 +292,17 @@ class Dispatcher:
         if entries is None:
             entries = self._logs[place] = deque(maxlen=self._log_size)
         return entries
+
+    def _record_now(self, job: _Job, now: float) -> None:
+        """Completes a delivery to an immediate target (a recorded one) in ``submit``: its attempt only
+        notes the payload, so a worker's hop would cost more than the attempt itself."""
+        outcome = job.delivery.target.attempt(job.delivery, self)
+        record = {"at": now, "ok": outcome.ok, "status": outcome.status, "error": outcome.error, "ms": 0.0}
+        job.delivery.attempts.append(record)
+        job.entry["attempts"] = (record,)
+        if outcome.logged:
+            job.entry.update(outcome.logged)
+        job.set_state("delivered" if outcome.ok else "failed")
 
     def _make_ready(self, job: _Job) -> None:
         if self._closed:  # a lane passing on, or a retry coming due, while close() waits for the threads
@@ -411,3 +437,12 @@ class Dispatcher:
                 else:
                     del self._lanes[job.lane]
         self._settled.notify_all()
+
+
+def _built(payload: Once) -> Any:
+    """A recorded payload, built on first read; a failure to build it is logged and shown, not raised."""
+    try:
+        return payload.get()
+    except Exception as exc:  # a bug of ours must not break the inspection endpoints
+        log.exception("could not build a recorded payload")
+        return {"error": f"the payload could not be built: {exc!r}"}

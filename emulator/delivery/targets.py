@@ -41,7 +41,7 @@ class Target(Protocol):
         ...
 
 
-class _Once:
+class Once:
     """A value given as-is, or as a callable evaluated on first use and then kept.
 
     A failed evaluation is not kept: the next attempt tries again.
@@ -117,7 +117,7 @@ class HttpTarget:
         self.headers: list[tuple[str, str]] = list(headers.items() if isinstance(headers, Mapping) else headers)
         self.timeout = timeout
         self.classify = classify or classify_status
-        self._body = _Once(body)
+        self._body = Once(body)
 
     def describe(self) -> dict[str, Any]:
         return {"type": "http", "method": self.method, "url": self.url}
@@ -262,15 +262,19 @@ class ServiceTarget:
 
 class RecordTarget:
     """An endpoint the emulator does not serve (email, SMS, Lambda, ...): recorded exactly as it would
-    have been sent, and counted as delivered at once. The payload (a callable is evaluated once, on the
-    worker) goes into the delivery's log entry as ``"payload"``."""
+    have been sent, and counted as delivered at once. The payload goes into the delivery's log entry as
+    ``"payload"``; a callable is evaluated once, when the log is first read (``Dispatcher.log``), so a
+    record nobody reads costs nothing more than its entry. It must therefore depend only on what was
+    fixed when the delivery was made (SNS's envelopes are: their id, time and signature are)."""
+
+    immediate = True  # the attempt only notes the payload: the dispatcher completes it in submit
 
     def __init__(self, payload: Any | Callable[[], Any], description: dict[str, Any] | None = None) -> None:
-        self._payload = _Once(payload)
+        self._payload = Once(payload)
         self.description = description
 
     def describe(self) -> dict[str, Any]:
         return self.description if self.description is not None else {"type": "record"}
 
     def attempt(self, delivery: Delivery, dispatcher: Dispatcher) -> Outcome:
-        return Outcome(ok=True, logged={"payload": self._payload.get()})
+        return Outcome(ok=True, logged={"payload": self._payload})

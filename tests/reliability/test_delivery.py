@@ -591,9 +591,43 @@ def test_no_thread_starts_before_the_first_submit() -> None:
     try:
         assert d.idle() and d.wait_idle(0.1)
         assert delivery_threads(d) == []
-        d.submit(Delivery(source="sns", account=ACCOUNT, region=REGION, target=RecordTarget(1)))
+        d.submit(Delivery(source="sns", account=ACCOUNT, region=REGION, target=CallTarget(lambda: None)))
         assert d.wait_idle()
         assert len(delivery_threads(d)) == 1  # workers start on demand
+    finally:
+        d.close()
+
+
+def test_a_recorded_delivery_completes_on_submit_and_builds_its_payload_when_first_read() -> None:
+    d = Dispatcher()
+    built: list[int] = []
+
+    def payload() -> dict[str, int]:
+        built.append(1)
+        return {"n": len(built)}
+
+    try:
+        d.submit(Delivery(source="sns", account=ACCOUNT, region=REGION, target=RecordTarget(payload)))
+        assert delivery_threads(d) == []  # no worker was needed
+        assert built == []  # nobody has read it yet
+        first, again = d.log(ACCOUNT, REGION)[0], d.log(ACCOUNT, REGION)[0]
+        assert first["state"] == "delivered" and len(first["attempts"]) == 1 and first["attempts"][0]["ok"]
+        assert first["payload"] == again["payload"] == {"n": 1} and built == [1]  # built once
+    finally:
+        d.close()
+
+
+def test_a_recorded_delivery_behind_a_busy_lane_waits_its_turn() -> None:
+    d = Dispatcher()
+    release = threading.Event()
+    try:
+        d.submit(Delivery(source="sns", account=ACCOUNT, region=REGION, ordering_key="k",
+                          target=CallTarget(release.wait)))
+        d.submit(Delivery(source="sns", account=ACCOUNT, region=REGION, ordering_key="k", target=RecordTarget(2)))
+        assert [e["state"] for e in d.log(ACCOUNT, REGION)][1] == "queued"
+        release.set()
+        assert d.wait_idle()
+        assert [e["state"] for e in d.log(ACCOUNT, REGION)] == ["delivered", "delivered"]
     finally:
         d.close()
 
