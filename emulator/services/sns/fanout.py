@@ -120,10 +120,11 @@ def publish_direct(provider: Any, ctx: RequestContext, kind: str, target: str, m
 
 # ---------------------------------------------------------------------------------- notifications
 def _envelope(provider: Any, topic: Topic, sub: Subscription, message: Message, text: str, base_url: str,
-              replayed: bool) -> dict[str, Any]:
-    """The Notification document, signed on a standard topic (call on a worker: it signs)."""
+              replayed: bool, signature_version: str) -> dict[str, Any]:
+    """The Notification document, signed on a standard topic (call on a worker, or when a recorded
+    delivery is first read: it signs). Everything it reads was fixed when the delivery was made."""
     document = formats.notification(message, text, subscription_arn=sub.arn, base_url=base_url,
-                                     signature_version=_signature_version(topic), fifo=topic.fifo)
+                                     signature_version=signature_version, fifo=topic.fifo)
     if replayed:
         document["Replayed"] = True
     if not topic.fifo:
@@ -137,9 +138,10 @@ def _delivery(provider: Any, ctx: RequestContext, store: SnsStore, topic: Topic,
     text = formats.text_for(message, protocol)
     base_url = _base_url(ctx, message)
     raw = _raw(sub)
+    signature_version = _signature_version(topic)
 
     def envelope() -> dict[str, Any]:
-        return _envelope(provider, topic, sub, message, text, base_url, replayed)
+        return _envelope(provider, topic, sub, message, text, base_url, replayed, signature_version)
 
     def body() -> str:
         return text if raw else json.dumps(envelope())
@@ -174,9 +176,11 @@ def _payload(store: SnsStore, topic: Topic, sub: Subscription, message: Message,
         return lambda: formats.lambda_event(sub.arn, envelope())
     if protocol == "email":
         unsubscribe = formats.unsubscribe_url(base_url, sub.arn)
-        return lambda: formats.email_notification(topic, message, text, sub.endpoint, unsubscribe)
+        sender = formats.email_sender(topic)  # the DisplayName of now, not of when the record is read
+        return lambda: formats.email_notification(sender, message, text, sub.endpoint, unsubscribe)
     if protocol == "email-json":
-        return lambda: {"to": sub.endpoint, "from": formats.email_sender(topic),
+        sender = formats.email_sender(topic)
+        return lambda: {"to": sub.endpoint, "from": sender,
                         "subject": message.subject or formats.EMAIL_DEFAULT_SUBJECT, "body": json.dumps(envelope())}
     if protocol == "application":
         return _application_payload(store, sub, message)

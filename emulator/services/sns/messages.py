@@ -204,13 +204,13 @@ def email_sender(topic: Topic) -> str:
     return f"{topic.attributes.get('DisplayName') or EMAIL_DEFAULT_DISPLAY_NAME} <{EMAIL_SENDER}>"
 
 
-def email_notification(topic: Topic, message: Message, text: str, endpoint: str, unsubscribe: str) -> dict[str, str]:
+def email_notification(sender: str, message: Message, text: str, endpoint: str, unsubscribe: str) -> dict[str, str]:
     """The mail of an ``email`` subscription: the text, then AWS's unsubscribe footer."""
     body = (
         f"{text}\n\n--\nIf you wish to stop receiving notifications from this topic, please click or visit "
         f"the link below to unsubscribe:\n{unsubscribe}\n\n{_EMAIL_FOOTER}"
     )
-    return {"from": email_sender(topic), "to": endpoint, "subject": message.subject or EMAIL_DEFAULT_SUBJECT,
+    return {"from": sender, "to": endpoint, "subject": message.subject or EMAIL_DEFAULT_SUBJECT,
             "body": body}
 
 
