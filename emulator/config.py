@@ -31,6 +31,10 @@ class Config:
             "(SNS SubscribeURL, UnsubscribeURL, SigningCertURL); empty: the request's own Host"
         },
     )
+    sns_filter_policies_per_topic: int = field(
+        default=200,
+        metadata={"help": "filter policies per SNS topic (AWS's default quota is 200; AWS raises it on request)"},
+    )
     kinesis_transition_seconds: float = field(
         default=0.0,
         metadata={

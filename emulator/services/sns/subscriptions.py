@@ -209,6 +209,11 @@ def _filter_policy_count(topic: Topic) -> int:
 class SubscriptionsMixin(SnsBase):
     """Subscribe, ConfirmSubscription, Unsubscribe, Get/SetSubscriptionAttributes and the two listings."""
 
+    def _filter_policies_full(self, topic: Topic) -> bool:
+        """Has the topic reached its quota of filter policies (AWS's default 200, raised by a flag as
+        AWS raises it on request)?"""
+        return _filter_policy_count(topic) >= (self.config.sns_filter_policies_per_topic or FILTER_POLICIES_PER_TOPIC)
+
     def _expired(self, subscription: Subscription, now: float) -> bool:
         return not subscription.confirmed and now >= subscription.created_at + TOKEN_SECONDS
 
@@ -265,7 +270,7 @@ class SubscriptionsMixin(SnsBase):
             else:
                 checked = _check_attributes(topic, protocol, {}, given, _SUBSCRIBE_PREFIX)
                 pending = endpoints.needs_confirmation(protocol, endpoint, ctx.account)
-                full = _filter_policy_count(topic) >= FILTER_POLICIES_PER_TOPIC
+                full = self._filter_policies_full(topic)
                 if checked.pattern is not None and not pending and full:
                     raise FilterPolicyLimitExceeded("Filter policy limit exceeded")
                 subscription = Subscription(
@@ -306,7 +311,7 @@ class SubscriptionsMixin(SnsBase):
             if subscription is None or subscription.topic_arn != topic.arn:
                 raise invalid("Token")
             if not subscription.confirmed:
-                if subscription.filter is not None and _filter_policy_count(topic) >= FILTER_POLICIES_PER_TOPIC:
+                if subscription.filter is not None and self._filter_policies_full(topic):
                     raise FilterPolicyLimitExceeded("Filter policy limit exceeded")
                 subscription.confirmed = True
                 subscription.confirmation_authenticated = bool(
@@ -397,7 +402,7 @@ class SubscriptionsMixin(SnsBase):
             checked = _check_attributes(topic, subscription.protocol, subscription.attributes,
                                         {attribute_name: attribute_value or ""}, _SET_PREFIX)
             adds_policy = checked.pattern is not None and subscription.filter is None
-            if adds_policy and subscription.confirmed and _filter_policy_count(topic) >= FILTER_POLICIES_PER_TOPIC:
+            if adds_policy and subscription.confirmed and self._filter_policies_full(topic):
                 raise FilterPolicyLimitExceeded("Filter policy limit exceeded")
             subscription.attributes = checked.attributes
             subscription.filter = checked.pattern
