@@ -9,6 +9,7 @@
     python scripts/bench.py --kinesis              # + PutRecord, GetRecords (Limit 100), PutRecords (100 x 100 B)
     python scripts/bench.py --kinesis-scale 1000000   # Kinesis cost with 1,000 vs 1,000,000 records held
     python scripts/bench.py --kinesis-memory 1000000  # bytes per stored record beyond data and key
+    python scripts/bench.py --sns                  # Publish: no subscribers, 1,000 filtered; HTTP latency, 50 subscribers
 
 Throughput: the app under test and a no-op WSGI app each run on the project's serving layer
 (``emulator.serving.Server``) in a subprocess of their own; client processes (separate from the
@@ -88,6 +89,7 @@ REQUEST_KINDS: dict[str, tuple[str, str, dict[str, str], bytes]] = {
 }
 APP_KINDS = ["ListStreams", "ListTopics", "ListEventBuses"]
 KINESIS_KINDS = ["PutRecord", "GetRecords", "PutRecords"]
+SNS_KINDS = ["Publish", "Publish-1000-filtered"]  # made by scripts/bench_sns.py against the app
 
 
 # -- Kinesis request kinds, which need a stream (and records) first ------------------------------
@@ -339,7 +341,7 @@ def load_app(spec: str):
     try:
         from emulator.config import Config
 
-        return obj(Config())
+        return obj(Config.from_env())  # EMULATOR_* settings apply, as for `python -m emulator`
     except TypeError:
         return obj()
 
@@ -463,6 +465,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kinesis-scale", type=int, metavar="N",
                     help="PutRecord and GetShardIterator + GetRecords with 1,000 vs N records held")
     ap.add_argument("--kinesis-memory", type=int, metavar="N", help="memory per record with N records held")
+    ap.add_argument("--sns", action="store_true",
+                    help="Publish with no subscribers and with 1,000 filtered ones, HTTP delivery latency, "
+                    "50 HTTP subscribers (see scripts/bench_sns.py)")
     ap.add_argument("--serve", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve:
@@ -473,6 +478,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.kinesis and args.kinds == ",".join(APP_KINDS):
         args.kinds = ",".join(APP_KINDS + KINESIS_KINDS)
+    if args.sns and args.kinds == ",".join(APP_KINDS):
+        args.kinds = ",".join(SNS_KINDS)
+    if set(args.kinds.split(",")) & set(SNS_KINDS):
+        # 1,000 filtered subscriptions on one topic: the quota AWS raises on request, raised here.
+        os.environ.setdefault("EMULATOR_SNS_FILTER_POLICIES_PER_TOPIC", "1000")
 
     results: dict[str, object] = {}
     if args.startup:
@@ -486,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
 
     kinds = [k for k in args.kinds.split(",") if k]
     for k in kinds:
-        if k not in REQUEST_KINDS and k not in KINESIS_KINDS:
+        if k not in REQUEST_KINDS and k not in KINESIS_KINDS + SNS_KINDS:
             ap.error(f"unknown request kind {k!r}; known: {', '.join(REQUEST_KINDS)}")
 
     def run(url: str, kind: str) -> dict[str, float]:
@@ -510,6 +520,10 @@ def main(argv: list[str] | None = None) -> int:
                 kinds = []
             if kinds and set(kinds) & set(KINESIS_KINDS):
                 setup_kinesis(servers["app"].url)
+            if kinds and set(kinds) & set(SNS_KINDS):
+                import bench_sns
+
+                bench_sns.setup_publish_kinds(servers["app"].url, REQUEST_KINDS)
             if args.kinesis_scale:
                 print(f"Kinesis cost against stream size, {args.connections} connections, {args.seconds:g} s each")
                 kinesis_scale(servers["app"].url, args.seconds, args.connections, args.kinesis_scale)
@@ -524,6 +538,21 @@ def main(argv: list[str] | None = None) -> int:
             if kinds:
                 print("ratio to the no-op app: "
                       + "   ".join(f"{k} {results[k]['ratio']:.0%}" for k in kinds))
+            if "Publish" in results and "Publish-1000-filtered" in results:
+                ratio = results["Publish-1000-filtered"]["rps"] / results["Publish"]["rps"]
+                results["filtered_ratio"] = ratio
+                print(f"Publish to 1,000 filtered subscriptions (one matching) / Publish to none: {ratio:.0%}")
+            if args.sns:
+                import bench_sns
+
+                latency = bench_sns.http_latency(servers["app"].url)
+                print("Publish -> POST received by a local HTTP subscriber: "
+                      + "   ".join(f"{k} {v:.2f}" for k, v in latency.items()))
+                fifty = bench_sns.fan_out_50(servers["app"].url)
+                print(f"one message to 50 HTTP subscribers: Publish answered in {fifty['answer_p50_ms']:.2f} ms (p50),"
+                      f" all 50 received in {fifty['all_50_p50_ms']:.2f} ms (p50);"
+                      f" {fifty['received']} of {fifty['expected']} deliveries arrived")
+                results["sns_latency"], results["sns_fifty"] = latency, fifty
         finally:
             for s in servers.values():
                 s.close()
