@@ -187,7 +187,17 @@ class RecordsMixin(KinesisBase):
         return {"FailedRecordCount": failed, "Records": results, "EncryptionType": encryption}
 
     def deliver_record(self, account: str, region: str, stream_arn: str, data: bytes, partition_key: str) -> dict:
-        """PutRecord for other services (an EventBridge target), in the target's account and region."""
+        """PutRecord for other services (an EventBridge target), in the target's account and region.
+
+        Called by ``emulator.delivery`` on a worker. The partition key (from a rule's
+        PartitionKeyPath) gets the length check the protocol layer gives a client's; a
+        ``ServiceError`` fails the delivery, and the producer's retry policy decides what follows.
+        """
+        if not 1 <= len(partition_key) <= 256:
+            raise InvalidArgumentException(
+                f"1 validation error detected: Value '{partition_key[:256]}' at 'partitionKey' failed to satisfy "
+                "constraint: Member must have length between 1 and 256"
+            )
         parsed = parse_stream_arn(stream_arn)
         if parsed is not None:
             region, account = parsed[0], parsed[1]

@@ -126,10 +126,16 @@ def _statements(topic: Topic) -> list[dict[str, Any]]:
     return [s for s in statements or [] if isinstance(s, dict)]
 
 
-def _principal_matches(principal: Any, account: str) -> bool:
+def _principal_matches(principal: Any, account: str, service: str | None = None) -> bool:
+    """Does ``principal`` name the calling account (or, with ``service``, that service principal)?"""
     if principal == "*":
         return True
-    if not isinstance(principal, dict) or "AWS" not in principal:
+    if not isinstance(principal, dict):
+        return False
+    if service is not None:  # {"Service": "events.amazonaws.com"}, or everyone ({"AWS": "*"} is "*")
+        return any(value == service for value in _as_list(principal.get("Service"))) or "*" in _as_list(
+            principal.get("AWS"))
+    if "AWS" not in principal:
         return False  # services and federated principals are never an account's direct call
     for value in _as_list(principal["AWS"]):
         if not isinstance(value, str):
@@ -182,11 +188,12 @@ def _conditions_hold(conditions: Any, context: dict[str, str]) -> bool:
     return True
 
 
-def _applies(statement: dict[str, Any], topic: Topic, account: str, action: str, context: dict[str, str]) -> bool:
+def _applies(statement: dict[str, Any], topic: Topic, account: str, action: str, context: dict[str, str],
+             service: str | None = None) -> bool:
     if any(key in statement for key in ("NotPrincipal", "NotAction", "NotResource")):
         return False  # negated forms: not evaluated, so they grant and deny nothing
     return (
-        _principal_matches(statement.get("Principal"), account)
+        _principal_matches(statement.get("Principal"), account, service)
         and _covers(statement.get("Action"), action)
         and _covers(statement.get("Resource"), topic.arn)
         and _conditions_hold(statement.get("Condition"), context)
@@ -202,6 +209,25 @@ def allows(topic: Topic, account: str, action: str) -> bool:
     allowed = False
     for statement in _statements(topic):
         if not _applies(statement, topic, account, action, context):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
+def allows_service(topic: Topic, service: str, action: str, source_account: str, source_arn: str) -> bool:
+    """Does the topic's policy let a service principal (``events.amazonaws.com``) do ``action`` on
+    behalf of ``source_arn`` (an EventBridge rule) of ``source_account``?
+
+    Unlike the owner's own calls, a service needs a statement of its own, as AWS documents for
+    EventBridge targets: the default policy's ``AWS:SourceOwner`` condition is not met by a service's
+    call, whose context carries ``aws:SourceAccount`` and ``aws:SourceArn`` instead.
+    """
+    context = {"aws:sourceaccount": source_account, "aws:sourcearn": source_arn}
+    allowed = False
+    for statement in _statements(topic):
+        if not _applies(statement, topic, source_account, action, context, service):
             continue
         if statement.get("Effect") == "Deny":
             return False

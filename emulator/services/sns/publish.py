@@ -31,10 +31,13 @@ from emulator.errors import ServiceError
 from emulator.services.sns import fanout, platform
 from emulator.services.sns.attributes import validate as validate_attributes
 from emulator.services.sns.common import (
+    TOPIC_NOT_FOUND,
+    AuthorizationError,
     BatchEntryIdsNotDistinct,
     BatchRequestTooLong,
     EmptyBatchRequest,
     InvalidBatchEntryId,
+    NotFound,
     SnsBase,
     TooManyEntriesInBatchRequest,
     invalid,
@@ -175,6 +178,45 @@ class PublishMixin(SnsBase):
         if sequence_number is not None:
             result["SequenceNumber"] = sequence_number
         return result
+
+    def deliver_message(
+        self,
+        *,
+        account: str,
+        region: str,
+        topic_arn: str,
+        message: str,
+        service: str,
+        source_arn: str,
+        subject: str | None = None,
+        message_attributes: dict[str, dict[str, Any]] | None = None,
+        message_group_id: str | None = None,
+        message_deduplication_id: str | None = None,
+        base_url: str = "",
+    ) -> dict[str, Any]:
+        """A message published by another service (``service`` "events.amazonaws.com" for an EventBridge
+        rule ``source_arn`` of ``account``), called by ``emulator.delivery`` on a worker.
+
+        It goes through Publish's own checks; the topic's policy must allow the service principal to
+        publish, as AWS requires of EventBridge targets (``AuthorizationError`` else). A
+        ``ServiceError`` fails the delivery, and the producer's retry policy decides what follows.
+        """
+        from emulator.services.sns import policy
+
+        ctx = RequestContext(service="sns", account=account, region=region, operation="Publish", base_url=base_url)
+        store = self._topic_store(ctx, topic_arn)
+        with store.lock:
+            topic = store.topics.get(topic_arn)
+            if topic is None:
+                raise NotFound(TOPIC_NOT_FOUND)
+            if not policy.allows_service(topic, service, "SNS:Publish", account, source_arn):
+                raise AuthorizationError(
+                    f"{service} is not authorized to perform: SNS:Publish on resource: {topic_arn} "
+                    "(the topic's policy has no statement allowing it)"
+                )
+        return self.publish(ctx, topic_arn=topic_arn, message=message, subject=subject,
+                            message_attributes=message_attributes, message_group_id=message_group_id,
+                            message_deduplication_id=message_deduplication_id)
 
     def publish_batch(
         self, ctx: RequestContext, *, topic_arn: str, publish_batch_request_entries: list[dict[str, Any]] | None = None

@@ -415,3 +415,26 @@ def test_a_record_without_a_partition_key_is_refused_and_nothing_is_written(raw_
     iterator = raw_kinesis.get_shard_iterator(
         StreamName="s", ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     assert raw_kinesis.get_records(ShardIterator=iterator)["Records"] == []
+
+
+def test_a_record_delivered_by_another_service_is_read_back(kinesis, provider) -> None:
+    from emulator.errors import ServiceError
+
+    kinesis.create_stream(StreamName="target", ShardCount=1)
+    stream = kinesis.describe_stream_summary(StreamName="target")["StreamDescriptionSummary"]["StreamARN"]
+    put = provider.deliver_record(account="000000000000", region="us-east-1", stream_arn=stream,
+                                  data=b'{"id": 1}', partition_key="event-id")
+    iterator = kinesis.get_shard_iterator(StreamName="target", ShardId=put["ShardId"],
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    [record] = kinesis.get_records(ShardIterator=iterator)["Records"]
+    assert record["Data"] == b'{"id": 1}' and record["PartitionKey"] == "event-id"
+    assert record["SequenceNumber"] == put["SequenceNumber"]
+    for key in ("", "k" * 257):
+        with pytest.raises(ServiceError) as raised:
+            provider.deliver_record(account="000000000000", region="us-east-1", stream_arn=stream, data=b"x",
+                                    partition_key=key)
+        assert raised.value.code == "InvalidArgumentException"
+    with pytest.raises(ServiceError) as raised:
+        provider.deliver_record(account="000000000000", region="us-east-1",
+                                stream_arn=stream.replace("target", "missing"), data=b"x", partition_key="k")
+    assert raised.value.code == "ResourceNotFoundException"
