@@ -1,68 +1,36 @@
-"""Amazon EventBridge."""
+"""The Amazon EventBridge provider: every operation of the model, one method each.
+
+The operations live in mixins by job (buses, tagging, rules, targets, putevents); deliveries to the
+targets leave through ``emulator.delivery`` (``dispatch.py``), with input transformation in
+``transform.py``. This class joins them with the store of each (account, region), the inspection
+endpoints and the provider's life cycle.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from emulator import patterns
-from emulator.context import RequestContext
-from emulator.errors import error_class
 from emulator.services.base import Provider
-from emulator.services.events.models import EventBus, EventsStore
-from emulator.services.pagination import InvalidToken, paginate
+from emulator.services.events.admin import AdminMixin
+from emulator.services.events.buses import BusesMixin
+from emulator.services.events.models import EventsStore
+from emulator.services.events.putevents import PutEventsMixin
+from emulator.services.events.rules import RulesMixin
+from emulator.services.events.tagging import TaggingMixin
+from emulator.services.events.targets import TargetsMixin
 from emulator.store import Stores
 
-ValidationException = error_class("ValidationException")
-InvalidEventPatternException = error_class("InvalidEventPatternException")
+if TYPE_CHECKING:
+    from emulator.config import Config
+    from emulator.services import Registry
 
-DEFAULT_PAGE = 100
 
-
-class EventsProvider(Provider):
+class EventsProvider(BusesMixin, TaggingMixin, RulesMixin, TargetsMixin, PutEventsMixin, AdminMixin, Provider):
     service = "events"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.stores: Stores[EventsStore] = Stores(EventsStore)
+    def __init__(self, config: Config, registry: Registry | None = None) -> None:
+        super().__init__(config, registry)
+        self._stores: Stores[EventsStore] = Stores(EventsStore)
 
     def reset(self) -> None:
-        self.stores.reset()
-
-    def list_event_buses(
-        self, ctx: RequestContext, *, name_prefix: str | None = None, next_token: str | None = None,
-        limit: int | None = None, **_: Any,
-    ) -> dict[str, Any]:
-        store = self.stores.get(ctx.account, ctx.region)
-        with store.lock:
-            buses = sorted(
-                (bus for bus in store.buses.values() if not name_prefix or bus.name.startswith(name_prefix)),
-                key=lambda bus: bus.name,
-            )
-        try:
-            page, token = paginate(buses, lambda bus: bus.name, next_token, limit or DEFAULT_PAGE, "event-buses")
-        except InvalidToken:
-            raise ValidationException("The NextToken provided is invalid.") from None
-        result: dict[str, Any] = {"EventBuses": [_bus(bus) for bus in page]}
-        if token:
-            result["NextToken"] = token
-        return result
-
-    def test_event_pattern(self, ctx: RequestContext, *, event_pattern: str, event: str, **_: Any) -> dict[str, Any]:
-        """Whether ``event`` matches ``event_pattern``; stateless, with AWS's error for a bad pattern or event."""
-        try:
-            return {"Result": patterns.test_event_pattern(event_pattern, event)}
-        except patterns.InvalidEventPatternError as error:
-            raise InvalidEventPatternException(error.message) from None
-        except patterns.InvalidTestEventError as error:
-            raise ValidationException(error.message) from None
-
-
-def _bus(bus: EventBus) -> dict[str, Any]:
-    entry: dict[str, Any] = {"Name": bus.name, "Arn": bus.arn}
-    if bus.description:
-        entry["Description"] = bus.description
-    if bus.policy:
-        entry["Policy"] = bus.policy
-    entry["CreationTime"] = bus.created
-    entry["LastModifiedTime"] = bus.modified
-    return entry
+        self._stores.reset()

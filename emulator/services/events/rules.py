@@ -1,0 +1,9 @@
+"""(being written)"""
+
+from __future__ import annotations
+
+from emulator.services.events.common import EventsBase
+
+
+class RulesMixin(EventsBase):
+    pass
