@@ -35,6 +35,11 @@ class Config:
         default=200,
         metadata={"help": "filter policies per SNS topic (AWS's default quota is 200; AWS raises it on request)"},
     )
+    events_rules_per_bus: int = field(
+        default=0,
+        metadata={"help": "rules per EventBridge bus (0: AWS's default quotas, 300 in us-east-1, us-west-2 and "
+                  "eu-west-1, 100 elsewhere; AWS raises them on request)"},
+    )
     kinesis_transition_seconds: float = field(
         default=0.0,
         metadata={

@@ -51,6 +51,7 @@ class EventBus:
     description: str | None = None
     kms_key_identifier: str | None = None
     dead_letter_config: dict[str, Any] | None = None
+    log_config: dict[str, Any] | None = None  # LogConfig as given (IncludeDetail, Level)
     event_source_name: str | None = None  # a partner event bus's source
     policy: str | None = None  # the resource policy JSON, None when there is none
     tags: dict[str, str] = field(default_factory=dict)
