@@ -14,6 +14,11 @@ Many patterns at once (rules on a bus, subscriptions of a topic)::
 
     rules = Ruleset(); rules.add("name", pattern); rules.matching(event_dict) -> {"name", ...}
 
+Documents given as text (a PutEvents ``Detail``, an SNS body) are read as strict JSON, as AWS
+reads them (no ``NaN``/``Infinity``)::
+
+    parse_json_strict(text)                         # InvalidJsonError (a ValueError) if not JSON
+
 The package is pure Python (stdlib only) and knows no service or wire format.
 """
 
@@ -37,6 +42,7 @@ from .sns import (
     filter_policy_matches,
     message_document,
 )
+from .strictjson import InvalidJsonError, parse_json_strict
 
 __all__ = [
     "INVALID_EVENT_MESSAGE",
@@ -44,6 +50,7 @@ __all__ = [
     "MESSAGE_BODY",
     "InvalidEventPatternError",
     "InvalidFilterPolicyError",
+    "InvalidJsonError",
     "InvalidPatternError",
     "InvalidTestEventError",
     "Pattern",
@@ -53,6 +60,7 @@ __all__ = [
     "event_matches",
     "filter_policy_matches",
     "message_document",
+    "parse_json_strict",
     "parse_test_event",
     "test_event_pattern",
 ]

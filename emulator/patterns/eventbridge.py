@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .errors import InvalidEventPatternError, RuleSyntaxError
 from .parse import EVENTBRIDGE, Compiled, RuleCompiler, to_conditions
 from .pattern import Pattern
-from .wildcard import MAX_WILDCARD_COMPLEXITY, TOO_COMPLEX, wildcard_complexity
+from .strictjson import InvalidJsonError, parse_json_strict
+from .wildcard import TOO_COMPLEX, WILDCARD_COMPLEXITY_LIMIT, wildcard_complexity
 
 # TestEventPattern's event must be an AWS event envelope; AWS names these fields as mandatory.
 REQUIRED_EVENT_FIELDS = ("id", "account", "source", "time", "region", "detail-type")
@@ -40,12 +40,27 @@ def compile_event_pattern(text: str) -> Pattern:
 
 
 def _check_wildcards(compiled: Compiled) -> None:
-    """AWS rejects rules whose wildcards could keep too many matches in flight at once."""
+    """AWS refuses rules whose wildcards could keep too many matches in flight at once.
+
+    Complexity is a property of one field's machine in AWS's engine, which adds a sub-rule's
+    fields in key order and shares the states of sub-rules (``$or`` branches) that agree on every
+    earlier field. So the wildcard values (``wildcard`` and ``anything-but``/``wildcard``) are
+    grouped by that position -- the earlier fields with their values, and the field -- and each
+    group is measured on its own (``wildcard.py`` says how).
+    """
+    machines: dict[tuple, list[tuple[str, ...]]] = {}
     for sub in compiled.subrules:
-        for matchers, _absent, _count in sub.values():
-            segments = [m.arg for m in matchers if m.kind == "wildcard"]
-            if segments and wildcard_complexity(segments) > MAX_WILDCARD_COMPLEXITY:
-                raise RuleSyntaxError(TOO_COMPLEX)
+        before: list[tuple] = []
+        for path in sorted(sub):
+            matchers, absent, _count = sub[path]
+            values = [m.arg for m in matchers if m.kind == "wildcard"]
+            values += [segs for m in matchers if m.kind == "ab_wildcard" for segs in m.arg]
+            if values:
+                machines.setdefault((tuple(before), path), []).extend(values)
+            before.append((path, matchers, absent))
+    for values in machines.values():
+        if wildcard_complexity(values) >= WILDCARD_COMPLEXITY_LIMIT:
+            raise RuleSyntaxError(TOO_COMPLEX)
 
 
 def event_matches(pattern: Pattern, event: Any) -> bool:
@@ -54,10 +69,13 @@ def event_matches(pattern: Pattern, event: Any) -> bool:
 
 
 def parse_test_event(text: str) -> dict[str, Any]:
-    """Decode TestEventPattern's ``Event``; it must be a JSON object with the envelope fields."""
+    """Decode TestEventPattern's ``Event``; it must be a JSON object with the envelope fields.
+
+    Strict JSON: ``NaN`` and ``Infinity`` are not JSON, and AWS answers them as an invalid event.
+    """
     try:
-        event = json.loads(text)
-    except (ValueError, RecursionError):
+        event = parse_json_strict(text)
+    except InvalidJsonError:
         raise InvalidTestEventError() from None
     if type(event) is not dict or any(f not in event for f in REQUIRED_EVENT_FIELDS):
         raise InvalidTestEventError()

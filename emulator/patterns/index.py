@@ -68,15 +68,6 @@ class _Ranges:
             self.points = points
             self.slots = slots
 
-    def find(self, v: float) -> Hits:
-        points = self.points
-        if not points:
-            return [e[4] for e in self.entries if _covers(e, v)]
-        k = bisect_left(points, v)
-        if k < len(points) and points[k] == v:
-            return self.slots[2 * k + 1]
-        return self.slots[2 * k]
-
 
 def _covers(e: tuple, v: float) -> bool:
     lo, lo_open, hi, hi_open = e[0], e[1], e[2], e[3]
@@ -153,6 +144,24 @@ class _FieldIndex:
         if cond.absent:
             self.absent = tuple(s for s in self.absent if s is not state)
         self._specialise()
+
+    @classmethod
+    def union(cls, indexes: Sequence["_FieldIndex"]) -> "_FieldIndex":
+        """One index answering for several (a merged state's, see ``machine.py``): every
+        condition of each, leading to the state it leads to there. Read-only: no ``conds``."""
+        merged = cls()
+        entries: list[tuple] = []
+        for ix in indexes:
+            merged.multi += ix.multi
+            merged.absent = merged.absent + ix.absent
+            entries.extend(ix.ranges.entries)
+            for cond, state in ix.conds.items():
+                for m in cond.matchers:
+                    if m.kind != "numeric":
+                        merged._apply(m, state, adding=True)
+        merged.ranges = _Ranges(tuple(entries)) if entries else _EMPTY_RANGES
+        merged._specialise()
+        return merged
 
     def _specialise(self) -> None:
         """Point ``read`` at a reader generated for the structures now in use (``readers.py``)."""

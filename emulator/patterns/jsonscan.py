@@ -49,6 +49,23 @@ def char_desc(ch: str) -> str:
     return f"'{ch}' (code {code})"
 
 
+def _low_surrogate(src: str, i: int) -> int | None:
+    """The code of a ``\\uDC00``-``\\uDFFF`` escape at ``src[i]``, else None.
+
+    Jackson decodes each escape into one UTF-16 unit, so an escaped high surrogate followed by an
+    escaped low one is, in the Java string, exactly the character the pair stands for (which is
+    how ``json.dumps`` writes every character outside the BMP). Python strings hold code points,
+    so the pair has to be joined here; a lone surrogate stays what it is.
+    """
+    if src[i:i + 2] != "\\u":
+        return None
+    digits = src[i + 2:i + 6]
+    if len(digits) < 4 or any(d not in "0123456789abcdefABCDEF" for d in digits):
+        return None
+    code = int(digits, 16)
+    return code if 0xDC00 <= code <= 0xDFFF else None
+
+
 def _is_ident_part(ch: str) -> bool:
     return ch.isalnum() or ch in "_$"
 
@@ -338,8 +355,14 @@ class JsonTokens:
                     if len(digits) < 4:
                         self.pos = n
                         raise self._eof(" in character escape sequence")
-                    out.append(chr(int(digits, 16)))
+                    code = int(digits, 16)
                     i += 6
+                    if 0xD800 <= code <= 0xDBFF:
+                        low = _low_surrogate(src, i)
+                        if low is not None:  # a pair is one character, as JSON (RFC 8259) says
+                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                            i += 6
+                    out.append(chr(code))
                 elif esc in _ESCAPES:
                     out.append(_ESCAPES[esc])
                     i += 2

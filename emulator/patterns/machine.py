@@ -19,7 +19,9 @@ so a reader sees a rule either whole or not at all.
 Speed: the event is flattened once per call and only along paths some rule mentions (the
 ruleset keeps their dotted prefixes), so an event's unused bulk costs a key lookup, not a
 ``(path, value)`` entry. The walk keeps states reached without array constraints apart from
-constrained ones, so the common case pushes bare states and dedups them by identity.
+constrained ones, so the common case pushes bare states and dedups them by identity; and
+there, the states one state's probes reach together are walked as one merged state (cached,
+dropped by every write), so a path several of them test is probed once (``_walk_single``).
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ class Ruleset:
         self._prefix_counts: Counter[str] = Counter()  # writer bookkeeping, per sub-rule condition
         self._deep = 0  # writer bookkeeping: conditions on paths too deep to filter by
         self._operands: dict[str, Counter] = {}  # writer bookkeeping: path -> exact operand uses
+        # Readers' cache of merged states (``_walk_single``): reached states -> their union.
+        # Writers replace it after every change, so no merged state outlives what it copied.
+        self._merged: dict[tuple, Any] = {}
 
     def __len__(self) -> int:
         return len(self._patterns)
@@ -98,6 +103,7 @@ class Ruleset:
                 chains.append(self._add_chain(name, self._order(sub)))
             self._chains[name] = chains
             self._patterns[name] = pattern
+            self._merged = {}
 
     def _count_operands(self, sub: tuple[FieldCondition, ...], delta: int) -> None:
         """Keep, per path, how many rules use each exact operand (writer bookkeeping)."""
@@ -136,6 +142,7 @@ class Ruleset:
             if name not in self._chains:
                 return False
             self._remove_locked(name)
+            self._merged = {}
             return True
 
     def _want(self, path: str, delta: int) -> None:
@@ -226,15 +233,24 @@ class Ruleset:
 
         The states form a tree (a state is created for one condition out of one state) and a
         reader never returns a state twice, so with one value per path no state can be reached
-        twice: no ``seen`` set, no per-state constraint, hits go on the stack as they come.
+        twice: no ``seen`` set, no per-state constraint.
+
+        The states one state's probes reach together are then walked as one *merged* state
+        (``_merged_state``): where several of them test the same path -- the state after an
+        exact ``detail-type`` and the one after a ``prefix`` on it, both probing ``detail.*`` --
+        the merged state probes that path once, through one index holding both sets of
+        conditions. The merge is cached per set of states, built only once a set recurs (so a
+        one-off combination costs a dict entry, not a build), and the cache is dropped whenever
+        a writer changes the machine.
         """
         result: set[str] = set()
         stack: list[_State] = [self._root]
         pop = stack.pop
-        extend = stack.extend
+        push = stack.append
         get = single.get
         nflat = len(single)
         missing = _MISSING
+        merged = self._merged
         while stack:
             state = pop()
             if state.names:
@@ -244,11 +260,31 @@ class Ruleset:
                 continue
             if len(plan) > nflat:  # a state with more fields than the event: walk the event
                 plan = _event_plan(state, single, {})
+            reached: Any = None
             for path, read, absent in plan:
                 value = get(path, missing)
                 hits = absent if value is missing else read(value)
                 if hits:
-                    extend(hits)
+                    reached = hits if reached is None else [*reached, *hits]
+            if reached is None:
+                continue
+            if len(reached) == 1:
+                nxt = reached[0]
+            else:
+                key = tuple(reached)
+                nxt = merged.get(key)
+                if nxt is None or nxt is _SEEN_ONCE:
+                    if nxt is None:
+                        if len(merged) >= _MAX_MERGED:
+                            merged = self._merged = {}
+                        merged[key] = _SEEN_ONCE
+                        stack.extend(key)
+                        continue
+                    nxt = merged[key] = _merged_state(key)
+            if nxt.plan:
+                push(nxt)
+            else:  # the end of every chain it stands for: no need to go round the loop
+                result.update(nxt.names)
         return result
 
     def _walk(self, single: dict[str, Any], multi: Flat) -> set[str]:
@@ -318,6 +354,23 @@ class Ruleset:
 
 
 _MISSING = object()
+_SEEN_ONCE = object()  # a set of reached states met once: merged if it comes again
+_MAX_MERGED = 4096  # merged states cached per ruleset before the cache starts afresh
+
+
+def _merged_state(members: tuple[_State, ...]) -> _State:
+    """One state standing for ``members`` reached together: their names, and their fields with
+    the indexes of a path several of them test joined into one (``_FieldIndex.union``)."""
+    merged = _State()
+    by_path: dict[str, list[_FieldIndex]] = {}
+    for member in members:
+        merged.names = merged.names | member.names
+        for path, idx in member.fields.items():
+            by_path.setdefault(path, []).append(idx)
+    for path, indexes in by_path.items():
+        merged.fields[path] = indexes[0] if len(indexes) == 1 else _FieldIndex.union(indexes)
+    merged.refresh()
+    return merged
 _EXACT_KINDS = frozenset(("str", "num", "lit", "ip"))
 
 

@@ -109,14 +109,12 @@ class Matcher:
 
 
 def _in_range(arg: tuple[float, bool, float, bool], v: Any, limit: float) -> bool:
-    if not is_number(v) or v < -limit or v > limit:
+    # Written as what must hold, not as what must fail: NaN fails every comparison, so a chain
+    # of "reject if v < lo" tests would let it through every range.
+    if not is_number(v) or not -limit <= v <= limit:
         return False
     lo, lo_open, hi, hi_open = arg
-    if v < lo or (lo_open and v == lo):
-        return False
-    if v > hi or (hi_open and v == hi):
-        return False
-    return True
+    return (lo < v or (not lo_open and v == lo)) and (v < hi or (not hi_open and v == hi))
 
 
 # The range a number must be in to take part in numeric comparisons (AWS's ComparableNumber).

@@ -19,13 +19,13 @@ nothing -- in particular not a message that lacks the attribute (recorded agains
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 from .errors import InvalidFilterPolicyError, RuleSyntaxError
 from .parse import SNS, RuleCompiler, to_conditions
 from .pattern import Pattern
+from .strictjson import InvalidJsonError, parse_json_strict
 
 MESSAGE_ATTRIBUTES = "MessageAttributes"
 MESSAGE_BODY = "MessageBody"
@@ -107,8 +107,8 @@ def attributes_document(attributes: dict[str, dict[str, Any]] | None) -> dict[st
         raw = attr.get("StringValue")
         if data_type == "String.Array":
             try:
-                value = json.loads(raw) if isinstance(raw, str) else None
-            except ValueError:
+                value = parse_json_strict(raw) if isinstance(raw, str) else None
+            except InvalidJsonError:
                 continue
             if isinstance(value, list):
                 doc[name] = value
@@ -123,12 +123,15 @@ def attributes_document(attributes: dict[str, dict[str, Any]] | None) -> dict[st
 
 
 def body_document(body: str | None) -> dict[str, Any] | None:
-    """A message body as a document, or None when it is not a JSON object (never matches)."""
+    """A message body as a document, or None when it is not a JSON object (never matches).
+
+    Strict JSON (``strictjson``): a body holding ``NaN`` or ``Infinity`` is not a JSON body.
+    """
     if not isinstance(body, str):
         return None
     try:
-        value = json.loads(body)
-    except (ValueError, RecursionError):
+        value = parse_json_strict(body)
+    except InvalidJsonError:
         return None
     return value if isinstance(value, dict) else None
 

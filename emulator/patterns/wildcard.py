@@ -14,16 +14,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-# EventBridge rejects wildcard rules whose automaton can be in too many places at once
-# ("Rule is too complex - ..."). The documentation gives the idea, not the number; this limit
-# accepts the documented examples ("*.png", "*/lib/*", "arn:aws:events:us-east-1:*:event-bus/*",
-# two alternatives on one field) and rejects the ones AWS is recorded rejecting
-# ("*:*:*:*:*:event-bus/*", four "*.ext" alternatives on one field). Emulator's choice.
-MAX_WILDCARD_COMPLEXITY = 5
+# EventBridge refuses a rule when one field's wildcards make the matcher too non-deterministic.
+# The measure is event-ruler's (AWS's engine, ``MachineComplexityEvaluator``): the largest number
+# of wildcard-pattern *prefixes* one input value can match at once -- "a*b" has the prefixes "a",
+# "a*" and "a*b"; "ab" matches two of them -- summed over the patterns of one field's machine.
+# ``wildcard_complexity`` computes exactly that (it reproduces every worked example of
+# event-ruler's own tests, see tests/patterns/test_wildcard_complexity.py). AWS documents the
+# measure, not the number it refuses at; recorded answers bound it: complexity 9 is accepted
+# (three "*:stack/<name>/*" values on one field), and so is 7 ("/Users/*/dir/dir/dir/dir/dir/
+# doc.txt"), while 11 ("*:*:*:*:*:event-bus/*") and 12 (four "*:stack/<name>/*") are refused.
+# The evaluator is capped at its limit and cannot tell the limit from anything above it, so the
+# check can only be "reached the cap": with a cap of 10 that refuses 10 and accepts 9, which fits
+# every recorded answer. The value 10 itself (rather than 11) is the emulator's reading.
+WILDCARD_COMPLEXITY_LIMIT = 10
 TOO_COMPLEX = (
     "Rule is too complex - try using fewer wildcard characters or fewer repeating character "
     "sequences after a wildcard character"
 )
+# A bound on the search below, far beyond what any pattern of EventBridge's size limit reaches
+# while staying under the cap; a search that would need more is treated as too complex.
+_MAX_SEARCH_STATES = 50_000
 
 
 class WildcardSyntaxError(ValueError):
@@ -35,7 +45,8 @@ def parse_wildcard(text: str) -> tuple[str, ...]:
 
     ``"*.png"`` -> ``("", ".png")``; a value without stars is one segment.
     """
-    data = ('"' + text + '"').encode("utf-8")
+    # surrogatepass: a lone surrogate (an unpaired ``\\uD83D`` escape) is text like any other.
+    data = ('"' + text + '"').encode("utf-8", "surrogatepass")
     segments: list[str] = []
     current = bytearray()
     i, n = 1, len(data) - 1  # skip the wrapping quotes, but positions count the opening one
@@ -44,7 +55,7 @@ def parse_wildcard(text: str) -> tuple[str, ...]:
         if b == 0x2A:  # *
             if data[i + 1] == 0x2A:
                 raise WildcardSyntaxError(f"Consecutive wildcard characters at pos {i}")
-            segments.append(current.decode("utf-8"))
+            segments.append(current.decode("utf-8", "surrogatepass"))
             current = bytearray()
         elif b == 0x5C:  # backslash
             nxt = data[i + 1]  # the closing quote at worst
@@ -56,7 +67,7 @@ def parse_wildcard(text: str) -> tuple[str, ...]:
         else:
             current.append(b)
         i += 1
-    segments.append(current.decode("utf-8"))
+    segments.append(current.decode("utf-8", "surrogatepass"))
     return tuple(segments)
 
 
@@ -82,68 +93,65 @@ def wildcard_match(segments: tuple[str, ...], value: str) -> bool:
     return True
 
 
-def wildcard_complexity(patterns: Iterable[tuple[str, ...]], cap: int = MAX_WILDCARD_COMPLEXITY + 1) -> int:
-    """How many automaton positions one input can keep alive at once, over all ``patterns``.
+def wildcard_complexity(patterns: Iterable[tuple[str, ...]], cap: int = WILDCARD_COMPLEXITY_LIMIT) -> int:
+    """The most wildcard-pattern prefixes one input can match at once, over ``patterns``; at most ``cap``.
 
-    The patterns are the wildcard values that apply to one field of one rule; they run side by
-    side on the same input, as they do in AWS's shared machine. Positions are (pattern, index of
-    the next literal character), a star's position staying alive forever once reached. The search
-    over reachable sets of positions stops as soon as ``cap`` is reached, so it is cheap.
+    ``patterns`` are the wildcard values (as literal segments) that share one machine: one field,
+    reached through the same earlier fields of a rule. Identical values count once, as they share
+    every state. A pattern is a token list (characters, and ``None`` for a star); the set of its
+    prefixes an input matches is an NFA state set (position k: the first k tokens matched; a star
+    keeps matching, and is matched by nothing at all). The search walks the reachable state sets,
+    branching only on the characters that advance some position (every other character leads to
+    the same set), and stops at ``cap``, so it is cheap for the patterns rules actually hold.
     """
-    nfas = []
+    nfas: list[list[str | None]] = []
     for segs in patterns:
-        if len(segs) < 2:
-            continue
-        # Flatten into a character list with star markers.
         chars: list[str | None] = []
         for k, seg in enumerate(segs):
             if k:
                 chars.append(None)
             chars.extend(seg)
-        nfas.append(chars)
+        if chars not in nfas:
+            nfas.append(chars)
     if not nfas:
         return 0
 
-    def closure(pid: int, idx: int, into: set[tuple[int, int]]) -> None:
+    def close(pid: int, k: int, into: set[tuple[int, int]]) -> None:
+        """Add position k, and the positions after the stars that follow it (a star may match "")."""
         chars = nfas[pid]
-        into.add((pid, idx))
-        # A star at idx is a loop state: it is "position idx"; moving past it is free.
-        while idx < len(chars) and chars[idx] is None:
-            idx += 1
-            into.add((pid, idx))
+        into.add((pid, k))
+        while k < len(chars) and chars[k] is None:
+            k += 1
+            into.add((pid, k))
+
+    def step(state: frozenset[tuple[int, int]], ch: str | None) -> frozenset[tuple[int, int]]:
+        """The positions after reading ``ch`` (None: a character no position expects)."""
+        nxt: set[tuple[int, int]] = set()
+        for pid, k in state:
+            chars = nfas[pid]
+            if k and chars[k - 1] is None:
+                close(pid, k, nxt)  # the star just matched keeps consuming
+            if ch is not None and k < len(chars) and chars[k] == ch:
+                close(pid, k + 1, nxt)
+        return frozenset(nxt)
 
     start: set[tuple[int, int]] = set()
     for pid in range(len(nfas)):
-        closure(pid, 0, start)
-    alphabet = {c for chars in nfas for c in chars if c is not None}
-    alphabet.add("\x00")  # stands for any character no pattern names
-
-    def live(state: frozenset[tuple[int, int]]) -> int:
-        # A star and the literal right after it are one state of the machine (a loop plus its
-        # way out), so only the star is counted; finished patterns are not states at all.
-        count = 0
-        for pid, idx in state:
-            chars = nfas[pid]
-            if idx < len(chars) and not (idx > 0 and chars[idx - 1] is None):
-                count += 1
-        return count
-
-    seen = {frozenset(start)}
+        close(pid, 0, start)
     todo = [frozenset(start)]
-    best = live(todo[0])
-    while todo and best < cap and len(seen) < 4096:
+    seen = set(todo)
+    best = 0
+    while todo:
         state = todo.pop()
-        for ch in alphabet:
-            nxt: set[tuple[int, int]] = set()
-            for pid, idx in state:
-                chars = nfas[pid]
-                if idx < len(chars) and chars[idx] is None:
-                    closure(pid, idx, nxt)  # the star keeps consuming
-                elif idx < len(chars) and chars[idx] == ch:
-                    closure(pid, idx + 1, nxt)
-            frozen = frozenset(nxt)
-            if frozen and frozen not in seen:
-                seen.add(frozen)
-                todo.append(frozen)
-                best = max(best, live(frozen))
-    return min(best, cap)
+        wanted = {nfas[pid][k] for pid, k in state if k < len(nfas[pid])} - {None}
+        for ch in (*wanted, None):
+            nxt = step(state, ch)
+            if not nxt or nxt in seen:
+                continue
+            # Position 0 (nothing matched yet) is no prefix; every input read so far is non-empty.
+            best = max(best, sum(1 for _pid, k in nxt if k))
+            if best >= cap or len(seen) >= _MAX_SEARCH_STATES:
+                return cap
+            seen.add(nxt)
+            todo.append(nxt)
+    return best

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from emulator.patterns import Ruleset, compile_event_pattern
@@ -167,3 +168,47 @@ def test_one_condition_matching_a_value_several_ways_matches_once():
 def test_a_pattern_alone_reads_only_its_paths_with_the_same_answer(pattern, event):
     compiled = compile_event_pattern(json.dumps(pattern))
     assert compiled.matches(event) == compiled.matches_flat(flatten(event))
+
+
+# Second conditions on one path "n", for two rules whose first conditions ("a" exact and "a"
+# prefix) are met by the same probe: the merged state must answer for both through one index.
+MERGED_PATHS = [
+    ({"numeric": [">", 1]}, {"numeric": ["<", 9]}, [(5, {"A", "B"}), (0, {"B"}), (10, {"A"})]),
+    ({"prefix": "ab"}, {"suffix": "yz"}, [("abyz", {"A", "B"}), ("ab", {"A"}), ("yz", {"B"})]),
+    ("v", "w", [("v", {"A"}), ("w", {"B"}), ("x", set())]),
+    ({"anything-but": "v"}, {"exists": True}, [("v", {"B"}), ("w", {"A", "B"})]),
+    ({"exists": False}, {"exists": False}, [(None, {"A", "B"})]),
+    ({"wildcard": "a*z"}, {"equals-ignore-case": "AZ"}, [("az", {"A", "B"}), ("abz", {"A"}), ("Az", {"B"})]),
+    ({"cidr": "10.0.0.0/8"}, "10.1.2.3", [("10.1.2.3", {"A", "B"}), ("10.9.9.9", {"A"}), ("11.1.2.3", set())]),
+    ({"prefix": {"equals-ignore-case": "AB"}}, {"suffix": {"equals-ignore-case": "YZ"}},
+     [("aByZ", {"A", "B"}), ("ABc", {"A"})]),
+]
+
+
+@pytest.mark.parametrize("cond_a, cond_b, cases", MERGED_PATHS, ids=[json.dumps(c[:2]) for c in MERGED_PATHS])
+def test_states_reached_together_probe_a_shared_path_once(cond_a, cond_b, cases):
+    rules = Ruleset()
+    rules.add("A", compile_event_pattern(json.dumps({"a": ["x1"], "n": [cond_a]})))
+    rules.add("B", compile_event_pattern(json.dumps({"a": [{"prefix": "x"}], "n": [cond_b]})))
+    for value, expected in cases:
+        event = {"a": "x1"} if value is None else {"a": "x1", "n": value}
+        for _sighting in range(3):  # one by one, then through the merged state
+            assert rules.matching(event) == expected, (value, _sighting)
+    merged = [v for v in rules._merged.values() if type(v).__name__ == "_State"]
+    assert any("n" in m.fields for m in merged)  # the shared path went through one index
+
+
+def test_merged_states_are_forgotten_on_every_change():
+    rules = Ruleset()
+    rules.add("exact", compile_event_pattern('{"a": ["Order Placed"], "n": [{"numeric": [">", 1]}]}'))
+    rules.add("prefix", compile_event_pattern('{"a": [{"prefix": "Order"}], "n": [{"numeric": ["<", 9]}]}'))
+    event = {"a": "Order Placed", "n": 5}
+    assert rules.matching(event) == rules.matching(event) == {"exact", "prefix"}
+    assert rules._merged
+    rules.add("third", compile_event_pattern('{"a": [{"suffix": "Placed"}], "n": [5]}'))
+    assert rules._merged == {}
+    assert rules.matching(event) == rules.matching(event) == {"exact", "prefix", "third"}
+    rules.remove("prefix")
+    assert rules._merged == {}
+    assert rules.matching(event) == rules.matching(event) == {"exact", "third"}
+    assert rules.matching({"a": "Order Placed", "n": 0}) == set()

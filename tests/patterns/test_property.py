@@ -97,3 +97,29 @@ def test_ruleset_agrees_with_reference_matcher(pattern_list, event_list):
         expected = {name for i, (name, p) in enumerate(zip(compiled, pattern_list, strict=True))
                     if i % 2 == 1 and reference_matches(p, event)}
         assert rules.matching(event) == expected
+
+
+flat_events = st.dictionaries(
+    st.sampled_from(EVENT_KEYS),
+    st.one_of(scalars, st.dictionaries(st.sampled_from(KEYS), scalars, max_size=3)),
+    max_size=4,
+)
+
+
+@settings(derandomize=True, database=None, max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(st.lists(patterns, min_size=2, max_size=8), st.lists(flat_events, min_size=1, max_size=4))
+def test_merged_states_agree_with_reference_matcher(pattern_list, event_list):
+    """Events without arrays take the merging walk: the first sighting of a set of reached
+    states walks them one by one, later ones through their merged state; both must be right,
+    also after a rule is removed (which must drop the merged states)."""
+    assume(not any(_overrides(p) for p in pattern_list))
+    rules = Ruleset()
+    for i, p in enumerate(pattern_list):
+        rules.add(f"r{i}", compile_event_pattern(json.dumps(p)))
+    for keep in (range(len(pattern_list)), range(1, len(pattern_list))):
+        for _ in range(3):
+            for event in event_list:
+                expected = {f"r{i}" for i in keep if reference_matches(pattern_list[i], event)}
+                assert rules.matching(event) == expected, (pattern_list, event)
+        rules.remove("r0")

@@ -23,12 +23,11 @@ aws/aws-cli#9186).
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any
 
-from emulator import clock
+from emulator import clock, patterns
 from emulator.context import RequestContext
 from emulator.errors import NotImplementedOperation
 from emulator.services.events import dispatch
@@ -62,16 +61,12 @@ def entry_size(entry: dict[str, Any]) -> int:
     return size
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def parse_detail(text: str) -> dict[str, Any] | None:
     """The detail as a JSON object; None when it is not one (invalid JSON, or not an object).
-    ``NaN`` and ``Infinity`` are refused: Python's parser would take them, JSON does not."""
+    Read as the engine reads documents: strict JSON, so ``NaN`` and ``Infinity`` are refused."""
     try:
-        detail = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
+        detail = patterns.parse_json_strict(text)
+    except patterns.InvalidJsonError:
         return None
     return detail if isinstance(detail, dict) else None
 
