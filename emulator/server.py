@@ -19,6 +19,7 @@ from emulator.config import Config
 from emulator.context import RequestContext
 from emulator.deferred import Deferred
 from emulator.errors import InternalError, InternalFailure, ServiceError, UnknownOperationException, error_class
+from emulator.protocols import refusals
 from emulator.protocols.base import EnvironHeaders, Protocol, Request, Response
 from emulator.routing import route
 from emulator.services import SERVICES, Registry
@@ -97,6 +98,7 @@ class App:
         return protocol
 
     def handle(self, environ: dict[str, Any]) -> Response | Later:
+        """The answer to an AWS request; with an ``Origin`` header, it carries AWS's CORS headers."""
         started = time.perf_counter()
         found = route(environ, self.config.default_account, self.config.default_region)
         service = found.service or _fallback_service(environ)
@@ -107,31 +109,56 @@ class App:
             base_url=self.config.external_url.rstrip("/") or _base_url(environ),
             signed="HTTP_AUTHORIZATION" in environ or "X-Amz-Credential" in environ.get("QUERY_STRING", ""),
         )
+        response = refusals.preflight(environ, ctx.request_id)
+        if response is None and found.service != "sns":
+            response = refusals.not_an_api_call(environ, ctx.request_id)
+        if response is not None:
+            log.info("%s - %d (not an API call)", found.service or "-", response.status)
+        else:
+            response = self._answer(environ, found.service, ctx, started)
+        cors = refusals.cors_headers(environ)
+        if cors:
+            if isinstance(response, Later):
+                finish = response.finish
+                response = Later(lambda: _with_headers(finish(), cors))
+            else:
+                response.headers.extend(cors)
+        return response
+
+    def _answer(
+        self, environ: dict[str, Any], claimed: str | None, ctx: RequestContext, started: float
+    ) -> Response | Later:
+        service = ctx.service
         try:
             protocol = self.protocol(service, environ.get("CONTENT_TYPE", ""))
         except Exception:
             log.exception("cannot load the %s service", service)
             return Response(500, [("Content-Type", "text/plain")], b"the service could not be loaded\n")
         try:
-            if found.service is None and service != "sns":
+            if claimed is None and service != "sns":
                 raise UnknownOperationException("")
             limit = BODY_LIMITS[service]
             length = _content_length(environ)
             if length is not None and length > limit:
-                return self._too_large(environ, service, found.account, found.region, limit)
+                return self._too_large(environ, service, ctx.account, ctx.region, limit)
             body = _read_body(environ, length, limit)
             if body is None:
-                return self._too_large(environ, service, found.account, found.region, limit)
+                return self._too_large(environ, service, ctx.account, ctx.region, limit)
             request = Request(
                 method=environ.get("REQUEST_METHOD", "GET"),
                 headers=EnvironHeaders(environ),
                 query_string=environ.get("QUERY_STRING", ""),
                 body=body,
             )
+            if not body and protocol.name in ("json", "cbor"):
+                return self._empty_body(environ, ctx, protocol, request)
             ctx.operation = protocol.operation_name(request)
             operation = protocol.spec.operation(ctx.operation)
             assert operation is not None  # operation_name() answered only names of the model
-            params = protocol.parse(request, operation)
+            unsigned = None
+            if service != "sns" or ctx.operation not in refusals.UNSIGNED_SNS_OPERATIONS:
+                unsigned = refusals.signature_error(environ, query=service == "sns")
+            params = protocol.parse(request, operation, None if unsigned is None else _raiser(unsigned))
             result = self.registry.get(service).dispatch(ctx, ctx.operation, params)
             if isinstance(result, Deferred):  # long polling: answered on a thread (emulator/deferred.py)
                 stopping = environ.get("emulator.stopping")
@@ -147,6 +174,20 @@ class App:
         if log.isEnabledFor(logging.INFO):
             elapsed = (time.perf_counter() - started) * 1000
             log.info("%s %s %d %.1fms", service, ctx.operation or "-", response.status, elapsed)
+        return response
+
+    def _empty_body(self, environ: dict[str, Any], ctx: RequestContext, protocol: Protocol, request: Request) -> Response:
+        """A JSON service's answer to a request with no body: never run as ``{}``. Kinesis answers it in
+        CBOR unless the content type is exactly JSON 1.1, the SDKs' default for it being CBOR."""
+        try:
+            ctx.operation = protocol.operation_name(request)
+            error: ServiceError = protocol.empty_body_error(request)  # type: ignore[attr-defined]
+        except ServiceError as refused:
+            error = refused
+        if ctx.service in CBOR_SERVICES and environ.get("CONTENT_TYPE") != "application/x-amz-json-1.1":
+            protocol = self.protocol(ctx.service, CBOR_CONTENT_TYPE)
+        response = protocol.serialize_error(ctx, error)
+        log.info("%s %s %d (empty body)", ctx.service, ctx.operation or "-", response.status)
         return response
 
     def _resolve(
@@ -221,6 +262,18 @@ class Later:
             yield body
         else:
             yield from body
+
+
+def _with_headers(response: Response, headers: list[tuple[str, str]]) -> Response:
+    response.headers.extend(headers)
+    return response
+
+
+def _raiser(error: ServiceError) -> Callable[[], None]:
+    def refuse() -> None:
+        raise error
+
+    return refuse
 
 
 def _fallback_service(environ: dict[str, Any]) -> str:

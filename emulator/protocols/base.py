@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import calendar
-from collections.abc import Iterable, Mapping
+import random
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -66,9 +67,16 @@ class Protocol:
         """The operation a request names (before its body is parsed); raises ServiceError."""
         raise NotImplementedError
 
-    def parse(self, request: Request, operation: Operation) -> dict[str, Any]:
-        """The request's members, keyed by the model's member names, validated; raises ServiceError."""
+    def parse(
+        self, request: Request, operation: Operation, authorize: Callable[[], None] | None = None
+    ) -> dict[str, Any]:
+        """The request's members, keyed by the model's member names, validated; raises ServiceError.
+
+        ``authorize`` runs between reading the body and validating it: AWS answers a body it cannot
+        read before a missing signature, and a missing signature before a constraint broken."""
         params = self.decode(request, operation)
+        if authorize is not None:
+            authorize()
         if operation.input is not None:
             errors = validate.validate(operation.input, params)
             if errors:
@@ -150,3 +158,10 @@ def b64decode(text: str | bytes) -> bytes:
         return binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise ValueError(str(exc)) from None
+
+
+def amz_id_2() -> str:
+    """A value for the ``x-amz-id-2`` header AWS's answers carry: 72 random bytes in base64, as long
+    as AWS's. Nothing reads it; it is there so that clients that log it find one (not a secret, so
+    ``random`` rather than a system call per answer)."""
+    return binascii.b2a_base64(random.randbytes(72), newline=False).decode("ascii")

@@ -3,7 +3,8 @@ AWS SDK for Java (and the Kinesis Client Library) send them by default.
 
 The same documents as JSON 1.1, encoded with CBOR: blobs are byte strings, and timestamps are
 integer epoch milliseconds, the form those SDKs write and expect (a tagged epoch datetime, tag 1, is
-accepted on input too). Errors are CBOR maps with ``__type`` and ``message``.
+accepted on input too). Errors are CBOR maps with ``__type`` and ``message`` (``Message`` for a
+``SerializationException``).
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ class CborProtocol(JsonProtocol):
     content_types = frozenset({CBOR_CONTENT_TYPE})
 
     def _load(self, body: bytes) -> Any:
-        if not body:
-            return {}
+        """The body's document; one that is not CBOR (an empty one included) is a messageless
+        ``SerializationException``, as a body that is not JSON is."""
         try:
             return cbor2.loads(body)
         except (cbor2.CBORDecodeError, ValueError, TypeError, EOFError):
-            raise SerializationException("Unable to parse the CBOR request body") from None
+            raise SerializationException("") from None
 
     @staticmethod
     def _dump(document: Any) -> bytes:

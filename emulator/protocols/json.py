@@ -1,8 +1,11 @@
 """The JSON 1.1 protocol (EventBridge, Kinesis): ``X-Amz-Target`` names the operation.
 
 Requests: a JSON object keyed by member names; blobs base64, timestamps epoch seconds. Responses:
-the same, ``application/x-amz-json-1.1``. Errors: ``{"__type": code, "message": text}`` with the
-``X-Amzn-ErrorType`` header. An output with an event stream (``SubscribeToShard``) is answered as
+the same, ``application/x-amz-json-1.1``; an operation with no output answers an empty body. Errors:
+``{"__type": code, "message": text}`` (``"Message"`` for a ``SerializationException``, as AWS writes
+it) with the ``X-Amzn-ErrorType`` header. A value of the wrong JSON type is worded as Jackson, which
+AWS reads requests with, words it; a number an integer cannot hold is narrowed as Java narrows it and
+then validated, as AWS does. An output with an event stream (``SubscribeToShard``) is answered as
 ``application/vnd.amazon.eventstream``: an ``initial-response`` message, then one message per event.
 """
 
@@ -24,6 +27,7 @@ from emulator.errors import (
 )
 from emulator.protocols.base import (
     Protocol,
+    amz_id_2,
     Request,
     Response,
     b64decode,
@@ -40,17 +44,22 @@ log = logging.getLogger(__name__)
 JSON_CONTENT_TYPES = frozenset({"application/x-amz-json-1.1", "application/x-amz-json-1.0", "application/json"})
 EVENT_STREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
 
-_JSON_TOKEN = {str: "STRING_VALUE", bool: "BOOLEAN_VALUE", int: "NUMBER_VALUE", float: "NUMBER_VALUE"}
-_TYPE_NAMES = {
-    "string": "String",
-    "integer": "Integer",
-    "long": "Long",
-    "float": "Float",
-    "double": "Double",
-    "boolean": "Boolean",
-    "timestamp": "Date",
-    "blob": "ByteBuffer",
+# Jackson's names for the JSON token a value was read from, as AWS's messages quote them.
+_JSON_TOKEN = {str: "STRING_VALUE", int: "NUMBER_VALUE", float: "NUMBER_VALUE"}
+# What a scalar of each model type "can not be converted to", in AWS's words.
+_TARGETS = {
+    "string": "a String",
+    "integer": "an Integer",
+    "long": "a Long",
+    "float": "a Float",
+    "double": "a Double",
+    "boolean": "a Boolean",
+    "timestamp": "milliseconds since epoch",
+    "blob": "a Blob",
 }
+# Java's int and long: a number out of their range is narrowed to its low bits, as Java's
+# ``BigDecimal.intValue()`` does, and then validated like any other value.
+_INT_BITS = {"integer": 32, "long": 64}
 
 
 class UnsupportedContentType(ServiceError):
@@ -58,6 +67,18 @@ class UnsupportedContentType(ServiceError):
 
     code = "UnknownOperationException"
     status = 404
+
+
+class CoralSerializationException(ServiceError):
+    """A body sent as plain ``application/json`` that could not be read: AWS answers it in the
+    envelope of Coral's own JSON protocol rather than as JSON 1.1."""
+
+    code = "SerializationException"
+
+
+CORAL_SERIALIZATION_ENVELOPE = (
+    b'{"Output":{"__type":"com.amazon.coral.service#SerializationException"},"Version":"1.0"}'
+)
 
 
 class JsonProtocol(Protocol):
@@ -85,8 +106,18 @@ class JsonProtocol(Protocol):
     def validation_error(self, message: str) -> ServiceError:
         return ValidationException(message)
 
+    def empty_body_error(self, request: Request) -> ServiceError:
+        """What AWS answers a request with no body at all: it is never run as ``{}``."""
+        self.operation_name(request)  # an unknown content type or target is answered as such
+        return SerializationException("")
+
     def decode(self, request: Request, operation: Operation) -> dict[str, Any]:
-        document = self._load(request.body)
+        try:
+            document = self._load(request.body)
+        except SerializationException:
+            if request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json":
+                raise CoralSerializationException("") from None
+            raise
         shape = operation.input
         if shape is None:
             return {}
@@ -143,14 +174,16 @@ class JsonProtocol(Protocol):
 
             return string
         if kind in ("integer", "long"):
-            bound = 2**31 if kind == "integer" else 2**63  # Java's int and long, as AWS parses them
+            bits = _INT_BITS[kind]
+            bound, span = 2 ** (bits - 1), 2**bits
 
             def integer(raw: Any) -> int:
-                if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not -bound <= raw < bound:
+                if isinstance(raw, bool) or not isinstance(raw, (int, float)):
                     raise mismatch(raw)
-                if raw != int(raw):
-                    raise mismatch(raw)
-                return int(raw)
+                value = int(raw)  # a decimal is truncated toward zero
+                if -bound <= value < bound:
+                    return value
+                return (value + bound) % span - bound
 
             return integer
         if kind in ("float", "double"):
@@ -178,12 +211,12 @@ class JsonProtocol(Protocol):
     # The wire forms that JSON and CBOR write differently.
 
     def _load(self, body: bytes) -> Any:
+        """The body's document; a body that is not JSON (an empty one included) is a
+        ``SerializationException`` with no message, as AWS answers it."""
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError:
-            if not body.strip():
-                return {}  # an empty body is an empty request, as AWS takes it
-            raise SerializationException("Start of structure or map found where not expected.") from None
+            raise SerializationException("") from None
 
     @staticmethod
     def _dump(document: Any) -> bytes:
@@ -193,12 +226,18 @@ class JsonProtocol(Protocol):
         if not isinstance(raw, str):
             raise SerializationException(type_mismatch(raw, shape))
         try:
-            return b64decode(raw)
+            data = b64decode(raw)
         except ValueError:
-            raise SerializationException("Base64 encoded value could not be decoded") from None
+            data = None
+        # A last quantum whose unused bits are not zero decodes, but AWS refuses it; re-encoding the
+        # last four characters tells, whatever the blob's size.
+        if data is None or (raw[-1:] == "=" and _encode(b64decode(raw[-4:])) != raw[-4:]):
+            raise SerializationException(f"'{raw}' can not be converted to a Blob: {base64_problem(raw)}")
+        return data
 
     def _decode_timestamp(self, shape: Shape, raw: Any) -> Any:
-        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        # Epoch seconds only: the models give these services no ISO 8601 member, and AWS refuses text.
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)):
             raise SerializationException(type_mismatch(raw, shape))
         try:
             return parse_timestamp(raw)
@@ -221,31 +260,35 @@ class JsonProtocol(Protocol):
         shape = operation.output
         if shape is not None and shape.event_stream_member:
             return self._event_stream(ctx, shape, result)
-        document = self._out_structure(shape, result) if shape is not None else {}
-        return self._json_response(ctx, 200, document)
+        if shape is None:  # an operation with no output answers an empty body, not {}
+            return self._response(ctx, 200, self.content_type, b"")
+        return self._json_response(ctx, 200, self._out_structure(shape, result))
 
     def serialize_error(self, ctx: RequestContext, error: ServiceError) -> Response:
         code, status, _ = self.error_status(error)
         if isinstance(error, UnsupportedContentType):
-            return Response(
-                404,
-                [("Content-Type", "application/xml"), ("x-amzn-RequestId", ctx.request_id)],
-                b"<UnknownOperationException/>\n",
-            )
+            return self._response(ctx, 404, "application/xml", b"<UnknownOperationException/>\n")
+        if isinstance(error, CoralSerializationException):
+            return self._response(ctx, status, "application/json", CORAL_SERIALIZATION_ENVELOPE)
         document: dict[str, Any] = {"__type": code}
         if error.message:
-            document["message"] = error.message
+            # Kinesis and EventBridge write a SerializationException's text under "Message".
+            document["Message" if code == "SerializationException" else "message"] = error.message
         response = self._json_response(ctx, status, document)
         response.headers.append(("X-Amzn-ErrorType", code))
         return response
 
     def _json_response(self, ctx: RequestContext, status: int, document: Any) -> Response:
-        body = self._dump(document)
+        return self._response(ctx, status, self.content_type, self._dump(document))
+
+    @staticmethod
+    def _response(ctx: RequestContext, status: int, content_type: str, body: bytes) -> Response:
         return Response(
             status,
             [
-                ("Content-Type", self.content_type),
+                ("Content-Type", content_type),
                 ("x-amzn-RequestId", ctx.request_id),
+                ("x-amz-id-2", amz_id_2()),
                 ("Content-Length", str(len(body))),
             ],
             body,
@@ -375,6 +418,10 @@ def _structure_decoder(
     return namespace["decode"]
 
 
+def _encode(data: bytes) -> str:
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
+
+
 def _identity(value: Any) -> Any:
     return value
 
@@ -385,11 +432,29 @@ def type_mismatch(raw: Any, shape: Shape) -> str:
         return "Start of structure or map found where not expected."
     if isinstance(raw, list):
         return "Start of list found where not expected"
-    token = _JSON_TOKEN.get(type(raw), "VALUE")
-    if shape.type in ("structure", "map"):
-        return f"Unexpected {token} where a structure or map was expected"
     if shape.type == "list":
-        return f"Unexpected {token} where a list was expected"
-    type_name = _TYPE_NAMES.get(shape.type, shape.type)
-    article = "an" if type_name[0] in "AEIOU" else "a"
-    return f"{token} can not be converted to {article} {type_name}"
+        return "Expected list or null"
+    if shape.type in ("structure", "map"):
+        return "Expected map or null"
+    if raw is True or raw is False:
+        token = "TRUE_VALUE" if raw else "FALSE_VALUE"
+    else:
+        token = _JSON_TOKEN.get(type(raw), "VALUE_EMBEDDED_OBJECT")
+    return f"{token} can not be converted to {_TARGETS.get(shape.type, shape.type)}"
+
+
+_BASE64 = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+
+
+def base64_problem(text: str) -> str:
+    """Why ``text`` is not strict base64, in the words of AWS's blob decoder."""
+    if len(text) % 4:
+        return f"Base64 encoded length is expected a multiple of 4 bytes but found: {len(text)}"
+    body = text.rstrip("=")
+    for char in body:
+        if ord(char) > 127 or ord(char) not in _BASE64:
+            return f"Invalid Base64 character: '{char}'"
+    if len(text) - len(body) > 2:
+        return "Invalid Base64 character: '='"
+    # The padding's bits were not all zero: AWS words it with its own spelling mistake.
+    return "Invalid last non-pad Base64 character dectected"

@@ -8,7 +8,12 @@ uses::
     satisfy regular expression pattern: [a-zA-Z0-9_.-]+
 
 Several failures are joined with ``; `` and counted. Member paths are the member names with a lower-
-case first letter; list elements are ``records.1.member.partitionKey``.
+case first letter. Only a list of structures gets a path per element (``records.1.member.partitionKey``);
+a list of scalars, and a map's keys and values, are reported once at the collection's path, with every
+constraint any of its elements broke::
+
+    Value '{=1}' at 'tags' failed to satisfy constraint: Map keys must satisfy constraint: [Member must
+    have length greater than or equal to 1]
 """
 
 from __future__ import annotations
@@ -202,39 +207,111 @@ def _value(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
         if not shape.is_document:
             _structure(shape, value, path, errors)
         return
-    if kind in ("string", "blob", "list", "map"):
+    if kind in ("list", "map"):
         _length(shape, value, path, errors)
+        _collection(shape, value, path, errors)
+        return
+    for constraint in _scalar_failures(shape, value):
+        _fail(errors, shape, value, path, constraint)
+
+
+def _scalar_failures(shape: Shape, value: Any) -> list[str]:
+    """The constraints a string, blob or number breaks, worded as AWS words them."""
+    kind = shape.type
+    failures: list[str] = []
+    if kind in ("string", "blob"):
+        size = java_length(value) if isinstance(value, str) else len(value)
+        if shape.min is not None and size < shape.min:
+            failures.append(f"Member must have length greater than or equal to {_number(shape.min)}")
+        if shape.max is not None and size > shape.max:
+            failures.append(f"Member must have length less than or equal to {_number(shape.max)}")
     if kind == "string":
         if shape.enum is not None and value not in shape.enum:
-            _fail(errors, shape, value, path, "Member must satisfy enum value set: [" + ", ".join(shape.enum) + "]")
+            failures.append("Member must satisfy enum value set: [" + ", ".join(enum_order(shape)) + "]")
         elif shape.pattern is not None and shape.pattern.fullmatch(value) is None:
-            _fail(errors, shape, value, path, f"Member must satisfy regular expression pattern: {shape.raw['pattern']}")
+            failures.append(f"Member must satisfy regular expression pattern: {shape.raw['pattern']}")
     elif kind in ("integer", "long", "float", "double"):
         if shape.min is not None and value < shape.min:
-            _fail(errors, shape, value, path, f"Member must have value greater than or equal to {_number(shape.min)}")
+            failures.append(f"Member must have value greater than or equal to {_number(shape.min)}")
         if shape.max is not None and value > shape.max:
-            _fail(errors, shape, value, path, f"Member must have value less than or equal to {_number(shape.max)}")
-    elif kind == "list":
+            failures.append(f"Member must have value less than or equal to {_number(shape.max)}")
+    return failures
+
+
+def _collection(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
+    """A list's elements or a map's keys and values: structures one by one at their own paths,
+    anything else as one failure at the collection's path listing the constraints broken."""
+    if shape.type == "list":
         member = shape.member.shape
-        for index, item in enumerate(value, 1):
-            if item is None:
-                _fail(errors, member, None, f"{path}.{index}.member", "Member must not be null")
-            else:
-                _value(member, item, f"{path}.{index}.member", errors)
-    elif kind == "map":
+        if member.type == "structure":
+            for index, item in enumerate(value, 1):
+                if item is None:
+                    _fail(errors, member, None, f"{path}.{index}.member", "Member must not be null")
+                else:
+                    _value(member, item, f"{path}.{index}.member", errors)
+            return
+        _grouped(errors, shape, value, path, "Member must satisfy constraint", member, value)
+        return
+    _grouped(errors, shape, value, path, "Map keys must satisfy constraint", shape.key.shape, list(value))
+    member = shape.value.shape
+    if member.type == "structure":
         for key, item in value.items():
-            _value(shape.key.shape, key, path, errors)
             if item is None:
-                _fail(errors, shape.value.shape, None, f"{path}.{key}", "Member must not be null")
+                _fail(errors, member, None, f"{path}.{key}", "Member must not be null")
             else:
-                _value(shape.value.shape, item, f"{path}.{key}", errors)
+                _value(member, item, f"{path}.{key}", errors)
+        return
+    _grouped(errors, shape, value, path, "Map value must satisfy constraint", member, list(value.values()))
+
+
+def _grouped(
+    errors: list[str], shape: Shape, value: Any, path: str, lead: str, member: Shape, items: list[Any]
+) -> None:
+    broken: dict[str, None] = {}  # an ordered set
+    for item in items:
+        if item is None:
+            broken["Member must not be null"] = None
+        elif member.type in ("list", "map"):
+            inner: list[str] = []
+            _length(member, item, path, inner)
+            _collection(member, item, path, inner)
+            broken.update((error.split("failed to satisfy constraint: ", 1)[1], None) for error in inner)
+        elif member.constrained:
+            broken.update((failure, None) for failure in _scalar_failures(member, item))
+    if broken:
+        _fail(errors, shape, value, path, f"{lead}: [" + ", ".join(_aws_order(broken)) + "]")
+
+
+def _aws_order(constraints: dict[str, None]) -> list[str]:
+    """The broken constraints in the order AWS lists them: upper bounds before lower ones."""
+    return sorted(constraints, key=lambda text: "less than" not in text)  # a stable sort
+
+
+# The order AWS prints some enums' value sets in, which is not the model's; used while the model's
+# values are the same set (a model that adds a value falls back to its own order).
+_AWS_ENUM_ORDER: dict[str, tuple[str, ...]] = {
+    "ShardIteratorType": ("AFTER_SEQUENCE_NUMBER", "LATEST", "AT_TIMESTAMP", "AT_SEQUENCE_NUMBER", "TRIM_HORIZON"),
+    "MetricsName": (
+        "IncomingBytes", "OutgoingRecords", "IteratorAgeMilliseconds", "IncomingRecords",
+        "ReadProvisionedThroughputExceeded", "WriteProvisionedThroughputExceeded", "OutgoingBytes", "ALL",
+    ),
+    "EncryptionType": ("KMS", "NONE"),
+}
+
+
+def enum_order(shape: Shape) -> list[str]:
+    values = shape.enum or []
+    known = _AWS_ENUM_ORDER.get(shape.name)
+    if known is not None and frozenset(known) == frozenset(values):
+        return list(known)
+    return list(values)
 
 
 def _length(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
-    size = java_length(value) if isinstance(value, str) else len(value)
-    if shape.min is not None and size < shape.min:
+    """A list's or map's own size against the model's bounds."""
+    if shape.min is not None and len(value) < shape.min:
         _fail(errors, shape, value, path, f"Member must have length greater than or equal to {_number(shape.min)}")
-    if shape.max is not None and size > shape.max:
+    if shape.max is not None and len(value) > shape.max:
         _fail(errors, shape, value, path, f"Member must have length less than or equal to {_number(shape.max)}")
 
 

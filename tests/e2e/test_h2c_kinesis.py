@@ -9,6 +9,9 @@ from urllib.parse import urlsplit
 
 from emulator.protocols.eventstream import EventStreamError, decode_message
 from tests.e2e.test_serving import H2Client
+from tests.rawhttp import signed
+
+_SIGNED = [(name.lower(), value) for name, value in signed("kinesis").items()]
 
 
 def _client(emulator_url: str) -> H2Client:
@@ -16,7 +19,8 @@ def _client(emulator_url: str) -> H2Client:
 
 
 def _call(client: H2Client, operation: str, body: dict) -> tuple[int, dict]:
-    headers = [("x-amz-target", f"Kinesis_20131202.{operation}"), ("content-type", "application/x-amz-json-1.1")]
+    headers = [("x-amz-target", f"Kinesis_20131202.{operation}"), ("content-type", "application/x-amz-json-1.1"),
+               *_SIGNED]
     stream = client.request("POST", "/", json.dumps(body).encode(), headers)
     client.pump(lambda: client.responses[stream]["ended"])
     answer = client.responses[stream]
@@ -50,7 +54,7 @@ def test_subscribe_to_shard_streams_events_over_h2c(emulator_url: str, emulator_
         _call(client, "DescribeStreamConsumer", {"ConsumerARN": consumer_arn})  # CREATING -> ACTIVE
         _call(client, "PutRecord", {"StreamName": "h2", "Data": "aGVsbG8=", "PartitionKey": "k"})
         headers = [("x-amz-target", "Kinesis_20131202.SubscribeToShard"),
-                   ("content-type", "application/x-amz-json-1.1")]
+                   ("content-type", "application/x-amz-json-1.1"), *_SIGNED]
         body = {"ConsumerARN": consumer_arn, "ShardId": "shardId-000000000000",
                 "StartingPosition": {"Type": "TRIM_HORIZON"}}
         sid = client.request("POST", "/", json.dumps(body).encode(), headers)

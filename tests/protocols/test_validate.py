@@ -22,7 +22,27 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
       "equal to 128"]),
     ("kinesis", "GetShardIterator", {"StreamName": "s", "ShardId": "shardId-0", "ShardIteratorType": "NEWEST"},
      ["Value 'NEWEST' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: "
-      "[AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]"]),
+      "[AFTER_SEQUENCE_NUMBER, LATEST, AT_TIMESTAMP, AT_SEQUENCE_NUMBER, TRIM_HORIZON]"]),
+    # A list of strings is reported once, at the list's path, with every constraint its elements broke.
+    ("kinesis", "EnableEnhancedMonitoring", {"StreamName": "s", "ShardLevelMetrics": ["hi", "ALL", None]},
+     ["Value '[hi, ALL, null]' at 'shardLevelMetrics' failed to satisfy constraint: Member must satisfy "
+      "constraint: [Member must satisfy enum value set: [IncomingBytes, OutgoingRecords, IteratorAgeMilliseconds, "
+      "IncomingRecords, ReadProvisionedThroughputExceeded, WriteProvisionedThroughputExceeded, OutgoingBytes, "
+      "ALL], Member must not be null]"]),
+    # A map's keys and its values likewise, upper bounds listed before lower ones.
+    ("kinesis", "AddTagsToStream", {"StreamName": "s", "Tags": {"": "1", "k" * 129: "2"}},
+     [f"Value '{{=1, {'k' * 129}=2}}' at 'tags' failed to satisfy constraint: Map keys must satisfy constraint: "
+      "[Member must have length less than or equal to 128, Member must have length greater than or equal to 1]"]),
+    ("kinesis", "AddTagsToStream", {"StreamName": "s", "Tags": {"a": "v" * 257}},
+     [f"Value '{{a={'v' * 257}}}' at 'tags' failed to satisfy constraint: Map value must satisfy constraint: "
+      "[Member must have length less than or equal to 256]"]),
+    ("kinesis", "StartStreamEncryption", {"StreamName": "s", "EncryptionType": "AES", "KeyId": "k"},
+     ["Value 'AES' at 'encryptionType' failed to satisfy constraint: Member must satisfy enum value set: "
+      "[KMS, NONE]"]),
+    ("kinesis", "PutRecords", {"StreamName": "s", "Records": [{"Data": b"x", "PartitionKey": "k"},
+                                                              {"Data": b"x", "PartitionKey": ""}]},
+     ["Value '' at 'records.2.member.partitionKey' failed to satisfy constraint: Member must have length greater "
+      "than or equal to 1"]),
     ("kinesis", "PutRecords", {"StreamName": "s", "Records": [{"PartitionKey": "k"}]},
      ["Value null at 'records.1.member.data' failed to satisfy constraint: Member must not be null"]),
     ("kinesis", "PutRecords", {"StreamName": "s", "Records": [None]},
@@ -31,7 +51,8 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
      ["Value 'java.nio.HeapByteBuffer[pos=0 lim=10485761 cap=10485761]' at 'data' failed to satisfy constraint: "
       "Member must have length less than or equal to 10485760"]),
     ("kinesis", "AddTagsToStream", {"StreamName": "s", "Tags": {"team": None}},
-     ["Value null at 'tags.team' failed to satisfy constraint: Member must not be null"]),
+     ["Value '{team=null}' at 'tags' failed to satisfy constraint: Map value must satisfy constraint: "
+      "[Member must not be null]"]),
     ("events", "ListEventBuses", {"Limit": 101},
      ["Value '101' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 100"]),
     ("sns", "Publish", {"TopicArn": "arn"},
