@@ -9,7 +9,9 @@
     python scripts/bench.py --kinesis              # + PutRecord, GetRecords (Limit 100), PutRecords (100 x 100 B)
     python scripts/bench.py --kinesis-scale 1000000   # Kinesis cost with 1,000 vs 1,000,000 records held
     python scripts/bench.py --kinesis-memory 1000000  # bytes per stored record beyond data and key
+    python scripts/bench.py --kinesis-memory-expiry 1000000  # memory held once records expire, after a reshard
     python scripts/bench.py --sns                  # Publish: no subscribers, 1,000 filtered; HTTP latency, 50 subscribers
+    python scripts/bench.py --events               # PutEvents: 10 vs 10,000 non-matching rules; -> Kinesis latency
 
 Throughput: the app under test and a no-op WSGI app each run on the project's serving layer
 (``emulator.serving.Server``) in a subprocess of their own; client processes (separate from the
@@ -40,6 +42,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -90,6 +93,7 @@ REQUEST_KINDS: dict[str, tuple[str, str, dict[str, str], bytes]] = {
 APP_KINDS = ["ListStreams", "ListTopics", "ListEventBuses"]
 KINESIS_KINDS = ["PutRecord", "GetRecords", "PutRecords"]
 SNS_KINDS = ["Publish", "Publish-1000-filtered"]  # made by scripts/bench_sns.py against the app
+EVENTS_KINDS = ["PutEvents-10-rules", "PutEvents-10000-rules"]  # made by scripts/bench_events.py
 
 
 # -- Kinesis request kinds, which need a stream (and records) first ------------------------------
@@ -206,6 +210,76 @@ def kinesis_memory(count: int) -> None:
     held = (after - before) * 1024
     print(f"  {count:,} records of 100 bytes: {held / count:.0f} bytes each in memory, "
           f"{(held - payload_bytes) / count:.0f} beyond data and partition key")
+
+
+def kinesis_memory_expiry(count: int) -> None:
+    """Memory held by ``count`` records of 200 bytes once they expire on a resharded stream that gets
+    no more writes: before the sweeper's pass (what was held until DeleteStream when trimming ran only
+    inside writes) and after it, with the longest the pass held the store's lock."""
+    import gc
+
+    from emulator import clock
+    from emulator.config import Config
+    from emulator.context import RequestContext
+    from emulator.services.kinesis.expiry import Sweeper
+    from emulator.services.kinesis.provider import KinesisProvider
+
+    provider = KinesisProvider(Config())
+    ctx = RequestContext(service="kinesis", account="000000000000", region="us-east-1")
+    provider.create_stream(ctx, stream_name="expiry", shard_count=1)
+    gc.collect()
+    empty = _rss_kib(os.getpid())
+    for start in range(0, count, 500):
+        batch = [{"Data": os.urandom(200), "PartitionKey": f"pk-{start + i:09d}"} for i in range(500)]
+        provider.put_records(ctx, stream_name="expiry", records=batch)
+        del batch
+    provider.split_shard(ctx, stream_name="expiry", shard_to_split="shardId-000000000000",
+                         new_starting_hash_key=str(2**127))
+    provider._sweeper.stop()  # the pass below is timed alone, not raced by the provider's own thread
+    clock.freeze()
+    clock.advance(24 * 3600 + 1)
+    gc.collect()
+    expired = _rss_kib(os.getpid())
+    store = provider._stores.get("000000000000", "us-east-1")
+    longest = 0.0
+    acquire, release = store.lock.acquire, store.lock.release
+    held_since = [0.0]
+
+    def timed_acquire(*args: object, **kwargs: object) -> bool:
+        got = acquire(*args, **kwargs)
+        held_since[0] = time.perf_counter()
+        return got
+
+    def timed_release() -> None:
+        nonlocal longest
+        longest = max(longest, time.perf_counter() - held_since[0])
+        release()
+
+    store.lock = _TimedLock(timed_acquire, timed_release)  # type: ignore[assignment]
+    started = time.perf_counter()
+    Sweeper(lambda: [store]).sweep()
+    swept_in = time.perf_counter() - started
+    store.lock = _TimedLock(acquire, release)  # type: ignore[assignment]
+    gc.collect()
+    after = _rss_kib(os.getpid())
+    provider.close()
+    clock.reset()
+    print(f"  {count:,} records of 200 B, resharded, expired: {(expired - empty) / 1024:.0f} MB held before "
+          f"the sweep, {(after - empty) / 1024:.0f} MB after it ({swept_in:.2f} s, the lock held at most "
+          f"{longest * 1000:.2f} ms at a time)")
+
+
+class _TimedLock:
+    """A stand-in for a store's lock that times each hold (the benchmark's instrument only)."""
+
+    def __init__(self, acquire: Callable[[], bool], release: Callable[[], None]) -> None:
+        self._acquire, self._release = acquire, release
+
+    def __enter__(self) -> bool:
+        return self._acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._release()
 
 
 def raw_request(kind: str, host: str) -> bytes:
@@ -465,9 +539,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kinesis-scale", type=int, metavar="N",
                     help="PutRecord and GetShardIterator + GetRecords with 1,000 vs N records held")
     ap.add_argument("--kinesis-memory", type=int, metavar="N", help="memory per record with N records held")
+    ap.add_argument("--kinesis-memory-expiry", type=int, metavar="N",
+                    help="memory held by N expired records of a resharded stream, before and after the sweep")
     ap.add_argument("--sns", action="store_true",
                     help="Publish with no subscribers and with 1,000 filtered ones, HTTP delivery latency, "
                     "50 HTTP subscribers (see scripts/bench_sns.py)")
+    ap.add_argument("--events", action="store_true",
+                    help="PutEvents with 10 and with 10,000 non-matching rules, PutEvents -> Kinesis latency "
+                    "(see scripts/bench_events.py)")
     ap.add_argument("--serve", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve:
@@ -476,10 +555,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.kinesis_memory:
         kinesis_memory(args.kinesis_memory)
         return 0
+    if args.kinesis_memory_expiry:
+        kinesis_memory_expiry(args.kinesis_memory_expiry)
+        return 0
     if args.kinesis and args.kinds == ",".join(APP_KINDS):
         args.kinds = ",".join(APP_KINDS + KINESIS_KINDS)
     if args.sns and args.kinds == ",".join(APP_KINDS):
         args.kinds = ",".join(SNS_KINDS)
+    if args.events and args.kinds == ",".join(APP_KINDS):
+        args.kinds = ",".join(EVENTS_KINDS)
+    if set(args.kinds.split(",")) & set(EVENTS_KINDS):
+        # 10,000 rules on one bus: the quota AWS raises on request, raised here.
+        os.environ.setdefault("EMULATOR_EVENTS_RULES_PER_BUS", "20000")
     if set(args.kinds.split(",")) & set(SNS_KINDS):
         # 1,000 filtered subscriptions on one topic: the quota AWS raises on request, raised here.
         os.environ.setdefault("EMULATOR_SNS_FILTER_POLICIES_PER_TOPIC", "1000")
@@ -496,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
 
     kinds = [k for k in args.kinds.split(",") if k]
     for k in kinds:
-        if k not in REQUEST_KINDS and k not in KINESIS_KINDS + SNS_KINDS:
+        if k not in REQUEST_KINDS and k not in KINESIS_KINDS + SNS_KINDS + EVENTS_KINDS:
             ap.error(f"unknown request kind {k!r}; known: {', '.join(REQUEST_KINDS)}")
 
     def run(url: str, kind: str) -> dict[str, float]:
@@ -524,6 +611,10 @@ def main(argv: list[str] | None = None) -> int:
                 import bench_sns
 
                 bench_sns.setup_publish_kinds(servers["app"].url, REQUEST_KINDS)
+            if kinds and set(kinds) & set(EVENTS_KINDS):
+                import bench_events
+
+                bench_events.setup_put_events_kinds(servers["app"].url, REQUEST_KINDS)
             if args.kinesis_scale:
                 print(f"Kinesis cost against stream size, {args.connections} connections, {args.seconds:g} s each")
                 kinesis_scale(servers["app"].url, args.seconds, args.connections, args.kinesis_scale)
@@ -542,6 +633,17 @@ def main(argv: list[str] | None = None) -> int:
                 ratio = results["Publish-1000-filtered"]["rps"] / results["Publish"]["rps"]
                 results["filtered_ratio"] = ratio
                 print(f"Publish to 1,000 filtered subscriptions (one matching) / Publish to none: {ratio:.0%}")
+            if "PutEvents-10-rules" in results and "PutEvents-10000-rules" in results:
+                ratio = results["PutEvents-10000-rules"]["rps"] / results["PutEvents-10-rules"]["rps"]
+                results["rules_ratio"] = ratio
+                print(f"PutEvents with 10,000 non-matching rules / with 10: {ratio:.0%}")
+            if args.events:
+                import bench_events
+
+                latency = bench_events.kinesis_latency(servers["app"].url)
+                print("PutEvents -> record readable in the Kinesis target: "
+                      + "   ".join(f"{k} {v:.2f}" for k, v in latency.items()))
+                results["events_kinesis_latency"] = latency
             if args.sns:
                 import bench_sns
 

@@ -61,7 +61,7 @@ from emulator.services.kinesis.errors import (
     ResourceInUseException,
     ResourceNotFoundException,
 )
-from emulator.services.kinesis.models import Channel, ChannelBatch, KinesisStore, Shard, Stream
+from emulator.services.kinesis.models import Channel, ChannelBatch, KinesisStore, Shard, Stream, to_millis
 from emulator.services.kinesis.tagging import check_tags
 
 # One channel per destination type per stream, so at most two per on-demand stream (AWS, "Delivery
@@ -140,7 +140,7 @@ class ChannelsMixin(KinesisBase):
                     del store.deleted_channels[next(iter(store.deleted_channels))]
             return False
         if channel.status == "CREATING":
-            channel.active_from = channel.ready_at
+            channel.active_from = to_millis(channel.ready_at)  # as arrival times are kept
         else:  # UPDATING: batches closed before the change used the old freshness
             self._write_due(store, channel, channel.ready_at, now)
             if channel.pending_freshness is not None:

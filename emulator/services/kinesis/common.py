@@ -66,7 +66,8 @@ _OPTIONAL_STR = (str, type(None))
 _TOKEN_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "streams": {"after": (str,)},
     "shards": {"stream": (str,), "after": (str,), "created": _NUMBER, "filter": (dict, type(None))},
-    "consumers": {"after": (str,)},
+    # The stream (ARN and creation time) and the (creation time, name) of the last consumer given.
+    "consumers": {"stream": (str,), "created": _NUMBER, "after": (str,), "after_created": _NUMBER},
 }
 _FILTER_FIELDS: dict[str, tuple[type, ...]] = {
     "Type": (str,),

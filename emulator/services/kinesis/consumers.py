@@ -13,6 +13,7 @@ old subscription ends with a ``ResourceInUseException`` event, as AWS documents.
 from __future__ import annotations
 
 import time
+from bisect import bisect_right
 from typing import Any
 
 from emulator import clock
@@ -115,6 +116,13 @@ class ConsumersMixin(KinesisBase):
                     f"Stream {stream.name} under account {ctx.account} already has "
                     f"{limits.CONSUMERS_PER_STREAM} registered consumers, the maximum allowed."
                 )
+            creating = sum(1 for c in stream.consumers.values() if c.status == "CREATING")
+            if creating >= limits.CONSUMERS_CREATING_AT_ONCE:
+                raise LimitExceededException(
+                    f"Stream {stream.name} under account {ctx.account} already has "
+                    f"{limits.CONSUMERS_CREATING_AT_ONCE} consumers in CREATING status, the most that can be "
+                    "created at the same time."
+                )
             created = float(int(now))
             consumer = Consumer(
                 name=consumer_name,
@@ -172,20 +180,36 @@ class ConsumersMixin(KinesisBase):
         stream_creation_timestamp: Any = None,
         **_: Any,
     ) -> dict[str, Any]:
-        after = decode_token(next_token, "consumers")["after"] if next_token else None
+        token = decode_token(next_token, "consumers") if next_token else None
         store = self._store(ctx)
         now = clock.now()
         with store.lock:
             stream = self._find(ctx, store, None, stream_arn, now)
             check_created_at(stream, ctx.account, stream_creation_timestamp)
             consumers = sorted(stream.consumers.values(), key=lambda c: (c.created_at, c.name))
-            if after is not None:
-                names = [c.name for c in consumers]
-                consumers = consumers[names.index(after) + 1 :] if after in names else consumers
-            page = consumers[: max_results or limits.LIST_CONSUMERS_DEFAULT]
+            if token is not None:
+                # A token names its stream: one from another stream (or an earlier one of this name)
+                # is not a place in this list.
+                if token["stream"] != stream.arn or token["created"] != stream.created_at:
+                    raise InvalidArgumentException(f"Invalid NextToken: {next_token}")
+                # Resume after the last consumer given, by its place in the order, so a consumer
+                # deregistered between pages does not send the listing back to the start.
+                resume = (token["after_created"], token["after"])
+                consumers = consumers[bisect_right(consumers, resume, key=lambda c: (c.created_at, c.name)) :]
+            page = consumers[: limits.page_size(max_results, limits.LIST_CONSUMERS_DEFAULT)]
             out: dict[str, Any] = {"Consumers": [c.describe() for c in page]}
             if len(consumers) > len(page):
-                out["NextToken"] = encode_token({"kind": "consumers", "after": page[-1].name, "issued": now})
+                last = page[-1]
+                out["NextToken"] = encode_token(
+                    {
+                        "kind": "consumers",
+                        "stream": stream.arn,
+                        "created": stream.created_at,
+                        "after": last.name,
+                        "after_created": last.created_at,
+                        "issued": now,
+                    }
+                )
         return out
 
     # -- SubscribeToShard ---------------------------------------------------------------------

@@ -1,8 +1,11 @@
 """AWS's Kinesis quotas, and the opt-in per-shard throughput limits.
 
 Throughput is counted in 1-second windows of emulator time per shard: writes up to 1 MiB or 1,000
-records a second, reads up to 2 MiB or 5 ``GetRecords`` calls a second. Only with
-``--kinesis-throughput-limits``; otherwise nothing is counted.
+records a second, reads up to 2 MiB or 5 ``GetRecords`` calls a second. A read may return more than
+a second's worth (up to 10 MiB); the shard then pays it back: "If a call returns 10 MiB of data,
+subsequent calls made within the next 5 seconds throw ProvisionedThroughputExceededException"
+(GetRecords reference), so reads wait size / 2 MiB seconds. Only with ``--kinesis-throughput-limits``;
+otherwise nothing is counted.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ MIB = 1024 * 1024
 ON_DEMAND_INITIAL_SHARDS = 4
 ON_DEMAND_STREAM_LIMIT = 50
 CONSUMERS_PER_STREAM = 20
+CONSUMERS_CREATING_AT_ONCE = 5  # per stream (RegisterStreamConsumer)
+STREAMS_CREATING_AT_ONCE = 5  # per account and region (CreateStream)
 MIN_RETENTION_HOURS = 24
 MAX_RETENTION_HOURS = 8760
 MAX_TAGS_PER_STREAM = 50
@@ -24,12 +29,20 @@ WRITE_BYTES_PER_SECOND = MIB
 WRITE_RECORDS_PER_SECOND = 1000
 READ_BYTES_PER_SECOND = 2 * MIB
 READ_CALLS_PER_SECOND = 5
+# Page sizes: each is the default and also the most one page holds, whatever a larger MaxResults or
+# Limit asks for (the model: "If you specify a value greater than 1000, at most 1000 results are
+# returned"; 100 for DescribeStream, ListStreams and ListStreamConsumers).
 LIST_SHARDS_DEFAULT = 1000
 DESCRIBE_STREAM_DEFAULT = 100
 LIST_STREAMS_DEFAULT = 100
 LIST_TAGS_DEFAULT = 50
 LIST_CONSUMERS_DEFAULT = 100
 NEXT_TOKEN_LIFETIME = 300.0
+
+def page_size(asked: int | None, cap: int) -> int:
+    """How many items a page holds: what was asked for, at most ``cap`` (also the default)."""
+    return min(asked or cap, cap)
+
 
 _LARGE_QUOTA_REGIONS = frozenset({"us-east-1", "us-west-2", "eu-west-1"})
 
@@ -59,7 +72,10 @@ def admit_write(shard: Shard, size: int, now: float) -> bool:
 
 
 def admit_read(shard: Shard, now: float) -> bool:
-    """Counts one GetRecords call; False when over 5 a second or 2 MiB already read this second."""
+    """Counts one GetRecords call; False when over 5 a second, 2 MiB already read this second, or
+    while a larger read is being paid back."""
+    if now < shard.read_blocked_until:
+        return False
     _roll(shard, now)
     if shard.read_calls + 1 > READ_CALLS_PER_SECOND or shard.read_bytes >= READ_BYTES_PER_SECOND:
         return False
@@ -67,5 +83,9 @@ def admit_read(shard: Shard, now: float) -> bool:
     return True
 
 
-def count_read(shard: Shard, size: int) -> None:
+def count_read(shard: Shard, size: int, now: float) -> None:
+    """Counts the bytes a GetRecords returned; more than a second's worth blocks reads for as many
+    seconds as it is worth (10 MiB: 5 seconds)."""
     shard.read_bytes += size
+    if size > READ_BYTES_PER_SECOND:
+        shard.read_blocked_until = now + size / READ_BYTES_PER_SECOND

@@ -3,8 +3,13 @@
 A shard keeps its records in parallel arrays ordered by sequence number: 8-byte counters and 8-byte
 arrival times in ``array``s (so finding a position is a binary search and memory is a few dozen bytes
 per record beyond the data and the partition key), the data and partition keys in lists. Appending
-never copies a shard's records. Records that fall out of the retention period are cut from the front
-in batches.
+never copies a shard's records. Records that fall out of the retention period are forgotten off the
+request path, by the sweeper (expiry.py): first their data and keys (in short steps, so memory falls
+as soon as they expire), then their slots, once the expired part is as long as the live one.
+
+Every time kept here is cut to the millisecond (``to_millis``) before it is stored: AWS's time stamps
+have millisecond precision, and a time answered must compare equal to itself when a client sends it
+back (an AT_TIMESTAMP iterator at a record's own ApproximateArrivalTimestamp).
 
 A record written without a partition key (a stream with the AUTO record distribution strategy) keeps
 ``""`` as its key: a real partition key is at least one character, so the empty string is free to
@@ -13,6 +18,7 @@ mean "none", and reads leave ``PartitionKey`` out for it.
 
 from __future__ import annotations
 
+import math
 import threading
 from array import array
 from bisect import bisect_left, bisect_right
@@ -22,6 +28,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.services.kinesis import sequence
+
+def to_millis(seconds: float) -> float:
+    """``seconds`` cut to the millisecond, as AWS keeps and answers time stamps (the inner rounding
+    drops float noise such as ``...122.99999``, so a time already on a millisecond stays on it)."""
+    return math.floor(round(seconds * 1000, 3)) / 1000
+
 
 METRICS = (
     "IncomingBytes",
@@ -48,6 +60,7 @@ class Shard:
         "created_at",
         "closed_at",
         "readable_from",
+        "blanked",
         "counters",
         "times",
         "datas",
@@ -57,6 +70,7 @@ class Shard:
         "write_bytes",
         "read_calls",
         "read_bytes",
+        "read_blocked_until",
     )
 
     def __init__(
@@ -79,11 +93,13 @@ class Shard:
         self.base = sequence.shard_base(nonce, index)
         self.start_counter = start_counter
         self.end_counter: int | None = None
-        self.created_at = created_at
+        self.created_at = to_millis(created_at)
         self.closed_at: float | None = None
         # The earliest arrival time a read may return. It never moves back, so increasing the
         # retention period does not bring back records that had expired (AWS documents this).
         self.readable_from = float("-inf")
+        # How many records at the front have had their data and key dropped (expired, see forget_data).
+        self.blanked = 0
         self.counters = array("q")
         self.times = array("d")
         self.datas: list[bytes] = []
@@ -94,6 +110,8 @@ class Shard:
         self.write_bytes = 0
         self.read_calls = 0
         self.read_bytes = 0
+        # After a GetRecords of more than a second's worth of bytes, reads wait until this time.
+        self.read_blocked_until = float("-inf")
 
     @property
     def is_open(self) -> bool:
@@ -118,14 +136,33 @@ class Shard:
     def index_at_time(self, when: float) -> int:
         return bisect_left(self.times, when)
 
-    def trim(self, horizon: float) -> None:
-        """Forgets records that arrived before ``horizon`` (cheap: only in batches)."""
-        cut = bisect_left(self.times, horizon)
-        if cut >= 1024 or (cut and cut == len(self.times)):
-            del self.counters[:cut]
-            del self.times[:cut]
-            del self.datas[:cut]
-            del self.keys[:cut]
+    def expired_count(self, horizon: float) -> int:
+        """How many records at the front arrived before ``horizon`` (a binary search)."""
+        times = self.times
+        if not times or times[0] >= horizon:
+            return 0
+        return bisect_left(times, horizon)
+
+    def forget_data(self, upto: int, step: int) -> int:
+        """Drops the data and keys of up to ``step`` more expired records before position ``upto``.
+
+        Replacing a slice by one of the same length moves nothing, so this costs ``step``, whatever the
+        shard holds. Reads never look at these slots: they start at the retention horizon. Returns how
+        many were dropped."""
+        start = self.blanked
+        stop = min(upto, start + step)
+        if stop <= start:
+            return 0
+        count = stop - start
+        self.datas[start:stop] = [b""] * count
+        self.keys[start:stop] = [""] * count
+        self.blanked = stop
+        return count
+
+    def replace_records(self, counters: array, times: array, datas: list[bytes], keys: list[str]) -> None:
+        """Installs arrays that hold the records after the blanked front (the sweeper's compaction)."""
+        self.counters, self.times, self.datas, self.keys = counters, times, datas, keys
+        self.blanked = 0
 
     def sequence_number(self, counter: int) -> str:
         return sequence.make(self.base, counter)
@@ -194,6 +231,8 @@ class Stream:
     created_at: float
     nonce: int
     mode: str = "PROVISIONED"
+    # The mode an UpdateStreamMode in progress switches to (it counts against the on-demand quota).
+    switching_to: str | None = None
     status: str = "CREATING"
     retention_hours: int = 24
     shards: list[Shard] = field(default_factory=list)

@@ -2,7 +2,8 @@
 
 The operations live in mixins by job (streams, records, resharding, tags, settings, consumers,
 queues, channels); this
-class joins them with the store of each (account, region) and the provider's life cycle.
+class joins them with the store of each (account, region) and the provider's life cycle, which
+includes the sweeper that forgets expired records (expiry.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from emulator import clock
 from emulator.services.base import Provider
 from emulator.services.kinesis.channels import ChannelsMixin
 from emulator.services.kinesis.consumers import ConsumersMixin
+from emulator.services.kinesis.expiry import Sweeper
 from emulator.services.kinesis.models import KinesisStore
 from emulator.services.kinesis.queues import QueuesMixin
 from emulator.services.kinesis.records import RecordsMixin
@@ -44,10 +46,13 @@ class KinesisProvider(
         super().__init__(config, registry)
         self._stores: Stores[KinesisStore] = Stores(KinesisStore)
         self._closing = False
+        self._sweeper = Sweeper(lambda: [store for _, store in self._stores.items()])
         clock.on_change(self._wake_all)
 
     def _wake_all(self) -> None:
-        """Wakes every waiting subscription: records, the clock or shutdown may end its wait."""
+        """Wakes every waiting subscription (records, the clock or shutdown may end its wait) and the
+        sweeper (a move of the clock may have expired records)."""
+        self._sweeper.poke()
         for _, store in self._stores.items():
             with store.lock:
                 store.changed.notify_all()
@@ -63,5 +68,6 @@ class KinesisProvider(
     def close(self) -> None:
         self._closing = True
         clock.remove_listener(self._wake_all)
+        self._sweeper.stop()
         self._wake_all()
         self.reset()

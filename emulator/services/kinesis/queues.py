@@ -38,7 +38,7 @@ from emulator.services.kinesis.errors import (
     ResourceNotFoundException,
     ValidationException,
 )
-from emulator.services.kinesis.models import KinesisStore, Shard, Stream
+from emulator.services.kinesis.models import KinesisStore, Shard, Stream, to_millis
 from emulator.services.kinesis.queue_models import Delivery, Queue
 from emulator.services.kinesis.tagging import check_new_tags
 
@@ -192,7 +192,7 @@ class QueuesMixin(KinesisBase):
                 stream=stream,
                 created_at=float(int(now)),
                 start_type=kind,
-                start_timestamp=None if timestamp is None else _epoch(timestamp),
+                start_timestamp=None if timestamp is None else to_millis(_epoch(timestamp)),
                 ready_at=now + self._transition_seconds(),
                 tags=dict(tags or {}),
                 pending=attributes or None,

@@ -25,10 +25,10 @@ from emulator.services.kinesis.errors import (
     ResourceNotFoundException,
     ValidationException,
 )
-from emulator.services.kinesis.models import KinesisStore, Shard, Stream
+from emulator.services.kinesis.expiry import Sweeper
+from emulator.services.kinesis.models import KinesisStore, Shard, Stream, to_millis
 
 _ITERATOR_TYPES_WITH_SEQUENCE = ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER")
-_TRIM_EVERY = 1024
 
 
 def _epoch(value: Any) -> float:
@@ -70,6 +70,8 @@ def _rate_exceeded(stream: Stream, shard: Shard) -> str:
 
 
 class RecordsMixin(KinesisBase):
+    _sweeper: Sweeper  # the provider's (expiry.py): started with the first record written
+
     def _check_record_size(self, stream: Stream, data: bytes, partition_key: str) -> int:
         size = len(data) + len(partition_key.encode("utf-8"))
         maximum = stream.max_record_kib * 1024
@@ -81,10 +83,10 @@ class RecordsMixin(KinesisBase):
         return size
 
     def _append(self, store: KinesisStore, stream: Stream, shard: Shard, data: bytes, key: str, now: float) -> int:
+        """Appends one record arriving at ``now`` (kept to the millisecond, as it will be answered)."""
         counter = stream.next_counter()
-        shard.append(counter, now, data, key)
-        if len(shard.counters) % _TRIM_EVERY == 0:
-            shard.trim(stream.horizon(shard, now))
+        shard.append(counter, to_millis(now), data, key)
+        self._sweeper.ensure_started()
         return counter
 
     def put_record(
@@ -285,7 +287,7 @@ class RecordsMixin(KinesisBase):
                     "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
                     "Current request has no timestamp parameter."
                 )
-            when = _epoch(timestamp)
+            when = to_millis(_epoch(timestamp))
             if when > now:
                 raise InvalidArgumentException(
                     "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
@@ -333,7 +335,7 @@ class RecordsMixin(KinesisBase):
                 raise ProvisionedThroughputExceededException(_rate_exceeded(stream, shard))
             records, next_position, behind, at_end = self._read(stream, shard, it.position, limit or 10000, now)
             if limited:
-                limits.count_read(shard, sum(len(r["Data"]) + len(r["PartitionKey"]) for r in records))
+                limits.count_read(shard, sum(len(r["Data"]) + len(r.get("PartitionKey", "")) for r in records), now)
             children = shards.child_shards(stream, shard) if at_end else None
         out: dict[str, Any] = {"Records": records, "MillisBehindLatest": behind}
         if at_end:

@@ -186,12 +186,17 @@ class ReshardingMixin(KinesisBase):
                     "stream with DeleteQueue before switching it to PROVISIONED mode."
                 )
 
+            if mode == "ON_DEMAND":
+                self._check_on_demand_limit(ctx, store)  # type: ignore[attr-defined]
+
             def apply(_: float) -> None:
                 stream.mode = mode
+                stream.switching_to = None
                 if mode == "ON_DEMAND" and warm_throughput_mi_bps:
                     stream.warm_throughput_target = stream.warm_throughput_current = warm_throughput_mi_bps
                 if mode == "PROVISIONED":
                     stream.warm_throughput_target = stream.warm_throughput_current = None
 
+            stream.switching_to = mode
             self._schedule(store, stream, now, apply)
         return {}

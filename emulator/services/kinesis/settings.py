@@ -256,7 +256,9 @@ class SettingsMixin(KinesisBase):
     # -- resource policies ---------------------------------------------------------------------
 
     def _policy_resource(self, ctx: RequestContext, store: KinesisStore, resource_arn: str, now: float) -> str:
-        """Checks that the stream or consumer exists; returns its ARN."""
+        """Checks that the stream, consumer or queue exists; returns its ARN."""
+        if ":queue/" in resource_arn:  # the model's queue pattern: arn:aws.*:kinesis:.*:\d{12}:queue/\S+
+            return self._queue(ctx, store, resource_arn, now).arn  # type: ignore[attr-defined]
         consumer = parse_consumer_arn(resource_arn)
         if consumer is not None:
             _, _, stream_name, consumer_name = consumer

@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from emulator.services.kinesis import sequence
-from emulator.services.kinesis.models import Shard, Stream
+from emulator.services.kinesis.models import Shard, Stream, to_millis
 
 
 def _new_shard(
@@ -25,7 +25,7 @@ def _new_shard(
 
 def _close(stream: Stream, shard: Shard, now: float) -> None:
     shard.end_counter = stream.next_counter()
-    shard.closed_at = now
+    shard.closed_at = to_millis(now)
 
 
 def create_uniform(stream: Stream, count: int, now: float) -> None:

@@ -21,7 +21,8 @@ from emulator.services.kinesis.errors import (
     LimitExceededException,
     ResourceInUseException,
 )
-from emulator.services.kinesis.models import Channel, KinesisStore, Pending, Shard, Stream
+from emulator.services.kinesis.models import Channel, KinesisStore, Pending, Shard, Stream, to_millis
+from emulator.services.kinesis.queues import queues_on
 from emulator.services.kinesis.tagging import check_new_tags
 
 
@@ -55,6 +56,16 @@ class StreamsMixin(KinesisBase):
                 "how to request higher limits."
             )
 
+    def _check_on_demand_limit(self, ctx: RequestContext, store: KinesisStore) -> None:
+        """One more on-demand stream (CreateStream, or UpdateStreamMode to ON_DEMAND) must fit the quota;
+        a stream already on its way to ON_DEMAND counts."""
+        on_demand = sum(1 for s in store.streams.values() if s.mode == "ON_DEMAND" or s.switching_to == "ON_DEMAND")
+        if on_demand >= limits.ON_DEMAND_STREAM_LIMIT:
+            raise LimitExceededException(
+                f"This request would exceed the limit of {limits.ON_DEMAND_STREAM_LIMIT} on-demand streams "
+                f"for the account {ctx.account} in {ctx.region}."
+            )
+
     def create_stream(
         self,
         ctx: RequestContext,
@@ -84,20 +95,21 @@ class StreamsMixin(KinesisBase):
             self._settle_all(store, now)
             if stream_name in store.streams:
                 raise ResourceInUseException(f"Stream {stream_name} under account {ctx.account} already exists.")
+            creating = sum(1 for s in store.streams.values() if s.status == "CREATING")
+            if creating >= limits.STREAMS_CREATING_AT_ONCE:
+                raise LimitExceededException(
+                    "This request would have exceed the limit on the number of streams that can simultaneously "
+                    f"be in CREATING or DELETING for the account {ctx.account}. Limit: {limits.STREAMS_CREATING_AT_ONCE}."
+                )
             if mode == "ON_DEMAND":
-                on_demand = sum(1 for s in store.streams.values() if s.mode == "ON_DEMAND")
-                if on_demand >= limits.ON_DEMAND_STREAM_LIMIT:
-                    raise LimitExceededException(
-                        f"This request would exceed the limit of {limits.ON_DEMAND_STREAM_LIMIT} on-demand streams "
-                        f"for the account {ctx.account} in {ctx.region}."
-                    )
+                self._check_on_demand_limit(ctx, store)
             self._check_shard_limit(ctx, store, count)
             stream = Stream(
                 name=stream_name,
                 arn=stream_arn(ctx.region, ctx.account, stream_name),
                 account=ctx.account,
                 region=ctx.region,
-                created_at=now,
+                created_at=to_millis(now),
                 nonce=random.getrandbits(32),
                 mode=mode,
                 tags=dict(tags or {}),
@@ -134,6 +146,12 @@ class StreamsMixin(KinesisBase):
                 raise ResourceInUseException(
                     f"DeleteStream can't delete {ctx.account}:{stream.name} because there are channels "
                     f"associated with this data stream. Delete the channels of {stream.name} with DeleteChannel "
+                    "before deleting the stream."
+                )
+            if queues_on(store, stream):  # whatever EnforceConsumerDeletion says (the model's text)
+                raise ResourceInUseException(
+                    f"DeleteStream can't delete {ctx.account}:{stream.name} because there are queues "
+                    f"associated with this data stream. Delete every queue on {stream.name} with DeleteQueue "
                     "before deleting the stream."
                 )
             if stream.consumers and not enforce_consumer_deletion:
@@ -187,7 +205,7 @@ class StreamsMixin(KinesisBase):
             visible = self._visible_shards(stream, now)
             if exclusive_start_shard_id:
                 visible = [s for s in visible if s.shard_id > exclusive_start_shard_id]
-            page = visible[: limit or limits.DESCRIBE_STREAM_DEFAULT]
+            page = visible[: limits.page_size(limit, limits.DESCRIBE_STREAM_DEFAULT)]
             description = self._summary(stream)
             description["Shards"] = [s.describe() for s in page]
             description["HasMoreShards"] = len(visible) > len(page)
@@ -233,7 +251,7 @@ class StreamsMixin(KinesisBase):
             streams = sorted(store.streams.values(), key=lambda s: s.name)
             if after:
                 streams = [s for s in streams if s.name > after]
-            page = streams[: limit or limits.LIST_STREAMS_DEFAULT]
+            page = streams[: limits.page_size(limit, limits.LIST_STREAMS_DEFAULT)]
             summaries = [
                 {
                     "StreamName": s.name,
@@ -297,7 +315,7 @@ class StreamsMixin(KinesisBase):
             candidates = self._filter_shards(stream, shard_filter, now)
             if after:
                 candidates = [s for s in candidates if s.shard_id > after]
-            page = candidates[: max_results or limits.LIST_SHARDS_DEFAULT]
+            page = candidates[: limits.page_size(max_results, limits.LIST_SHARDS_DEFAULT)]
             result: dict[str, Any] = {"Shards": [s.describe() for s in page]}
             if len(candidates) > len(page):
                 result["NextToken"] = encode_token(

@@ -8,9 +8,15 @@ from typing import Any
 from emulator import clock
 from emulator.context import RequestContext
 from emulator.services.kinesis import limits
-from emulator.services.kinesis.common import KinesisBase, not_found, parse_consumer_arn, parse_stream_arn
+from emulator.services.kinesis.common import (
+    KinesisBase,
+    not_active,
+    not_found,
+    parse_consumer_arn,
+    parse_stream_arn,
+)
 from emulator.services.kinesis.errors import InvalidArgumentException, ResourceNotFoundException
-from emulator.services.kinesis.models import KinesisStore
+from emulator.services.kinesis.models import KinesisStore, Stream
 
 # Unicode letters, digits, white space and _ . / = + - % @ : (as AWS lists them).
 _VALID_TAG = re.compile(r"^[\w\s./=+\-%@:]*$", re.UNICODE)
@@ -60,7 +66,16 @@ class TaggingMixin(KinesisBase):
             return self._queue(ctx, store, resource_arn, now).tags  # type: ignore[attr-defined]
         if parse_stream_arn(resource_arn) is None:
             raise InvalidArgumentException(f"Invalid ResourceARN: {resource_arn}")
-        return self._find(ctx, store, None, resource_arn, now).tags
+        return self._taggable(ctx, store, None, resource_arn, now).tags
+
+    def _taggable(
+        self, ctx: RequestContext, store: KinesisStore, stream_name: str | None, stream_arn: str | None, now: float
+    ) -> Stream:
+        """A stream whose tags may change: any state but CREATING (``ResourceInUseException`` then)."""
+        stream = self._find(ctx, store, stream_name, stream_arn, now)
+        if stream.status == "CREATING":
+            raise not_active(stream)
+        return stream
 
     def _add_tags(self, target: dict[str, str], tags: dict[str, str], what: str) -> None:
         check_new_tags(target, tags, what)
@@ -77,7 +92,7 @@ class TaggingMixin(KinesisBase):
     ) -> dict[str, Any]:
         store = self._store(ctx)
         with store.lock:
-            stream = self._find(ctx, store, stream_name, stream_arn, clock.now())
+            stream = self._taggable(ctx, store, stream_name, stream_arn, clock.now())
             self._add_tags(stream.tags, tags, f"stream {stream.name} under account {ctx.account}")
         return {}
 
@@ -93,7 +108,7 @@ class TaggingMixin(KinesisBase):
         check_tags(tag_keys)
         store = self._store(ctx)
         with store.lock:
-            stream = self._find(ctx, store, stream_name, stream_arn, clock.now())
+            stream = self._taggable(ctx, store, stream_name, stream_arn, clock.now())
             for key in tag_keys:
                 stream.tags.pop(key, None)
         return {}

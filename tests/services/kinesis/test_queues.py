@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from emulator.testing import admin
-from tests.rawhttp import send
+from tests.rawhttp import send, signed
 from tests.services.kinesis.conftest import arn, error_of
 
 _MODEL = botocore.session.get_session().get_service_model("kinesis")
@@ -522,7 +522,11 @@ def test_queue_records_in_cbor_carry_bytes_and_millisecond_timestamps(kinesis, e
     response = send(
         emulator_url,
         body=cbor2.dumps({"QueueARN": queue, "Limit": 10}),
-        headers={"X-Amz-Target": "Kinesis_20131202.ReceiveQueueRecords", "Content-Type": "application/x-amz-cbor-1.1"},
+        headers={
+            **signed("kinesis"),
+            "X-Amz-Target": "Kinesis_20131202.ReceiveQueueRecords",
+            "Content-Type": "application/x-amz-cbor-1.1",
+        },
     )
     assert response.status == 200
     record = cbor2.loads(response.body)["QueueRecords"][0]
