@@ -142,12 +142,12 @@ class Dispatcher:
                     self._record_now(job, now)  # nothing to wait for and nothing ahead of it
                     continue
                 if job.lane is None:
-                    self._make_ready(job)
+                    self._start(job, now)
                     continue
                 lane = self._lanes.get(job.lane)
                 if lane is None:
                     self._lanes[job.lane] = _Lane(job)
-                    self._make_ready(job)
+                    self._start(job, now)
                 else:
                     lane.waiting.append(job)
 
@@ -303,6 +303,14 @@ class Dispatcher:
         if outcome.logged:
             job.entry.update(outcome.logged)
         job.set_state("delivered" if outcome.ok else "failed")
+
+    def _start(self, job: _Job, now: float) -> None:
+        """A submitted job: ready now, or scheduled for its ``not_before`` (a producer's rate limit)."""
+        not_before = job.delivery.not_before
+        if not_before is not None and not_before > now:
+            self._schedule(job, not_before - now)
+        else:
+            self._make_ready(job)
 
     def _make_ready(self, job: _Job) -> None:
         if self._closed:  # a lane passing on, or a retry coming due, while close() waits for the threads

@@ -62,6 +62,9 @@ class Delivery:
     target: Target
     retry: RetryPolicy = NO_RETRY
     ordering_key: Hashable | None = None  # same key: one at a time, in submission order
+    # The emulator's time before which the first attempt must not start (a producer's rate limit, such
+    # as SNS's throttlePolicy); honoured when the delivery starts at once or heads its lane.
+    not_before: float | None = None
     info: dict[str, Any] = field(default_factory=dict)  # shown in the log (topic, subscription, message id, ...)
     on_success: Callable[[Delivery, Outcome], None] | None = None
     on_failure: Callable[[Delivery, Outcome], None] | None = None  # after the last failed attempt

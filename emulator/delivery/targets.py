@@ -265,16 +265,24 @@ class RecordTarget:
     have been sent, and counted as delivered at once. The payload goes into the delivery's log entry as
     ``"payload"``; a callable is evaluated once, when the log is first read (``Dispatcher.log``), so a
     record nobody reads costs nothing more than its entry. It must therefore depend only on what was
-    fixed when the delivery was made (SNS's envelopes are: their id, time and signature are)."""
+    fixed when the delivery was made (SNS's envelopes are: their id, time and signature are).
+
+    With ``error``, the recorded endpoint is one that refuses the message for good (an SMS to a number
+    that opted out, a push to a disabled endpoint): the payload is still recorded, and the delivery
+    fails at once with that error and no retry, as the service's own delivery would."""
 
     immediate = True  # the attempt only notes the payload: the dispatcher completes it in submit
 
-    def __init__(self, payload: Any | Callable[[], Any], description: dict[str, Any] | None = None) -> None:
+    def __init__(self, payload: Any | Callable[[], Any], description: dict[str, Any] | None = None,
+                 error: str | None = None) -> None:
         self._payload = Once(payload)
         self.description = description
+        self.error = error
 
     def describe(self) -> dict[str, Any]:
         return self.description if self.description is not None else {"type": "record"}
 
     def attempt(self, delivery: Delivery, dispatcher: Dispatcher) -> Outcome:
+        if self.error is not None:
+            return Outcome(ok=False, retryable=False, error=self.error, logged={"payload": self._payload})
         return Outcome(ok=True, logged={"payload": self._payload})

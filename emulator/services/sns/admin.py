@@ -7,7 +7,9 @@ Every endpoint takes ``account`` and ``region`` query arguments (default: the se
   the protocols the emulator records instead of sending (sqs, lambda, firehose, email, email-json,
   sms, application, and dead-letter queues), oldest first, each with the payload exactly as it
   would have been sent, when (``at``, the emulator's clock) and its ``topic``, ``subscription``,
-  ``protocol``, ``endpoint``, ``messageId`` and ``type`` (Notification, SubscriptionConfirmation, ...).
+  ``protocol``, ``endpoint``, ``messageId`` and ``type`` (Notification, SubscriptionConfirmation, ...),
+  and its ``state``: ``delivered``, or ``failed`` with the ``error`` where the endpoint refuses for
+  good (an SMS to an opted-out number, a push to a disabled or deleted platform endpoint).
 - ``GET /_emulator/sns/deliveries[?...the same filters]``: every HTTP/S
   delivery (notifications and confirmations) with its state (queued, retrying, delivered, failed)
   and each attempt's time, HTTP status and error.
@@ -72,7 +74,8 @@ class AdminMixin(SnsBase):
     def _admin_messages(self, account: str, region: str, args: dict[str, str], body: dict[str, Any]) -> tuple[int, Any]:
         recorded = [entry for entry in self._log(account, region, args)
                     if entry.get("target", {}).get("type") == "record" and "payload" in entry]
-        return 200, {"messages": [{**entry["info"], "payload": entry["payload"], "at": entry["attempts"][-1]["at"]}
+        return 200, {"messages": [{**entry["info"], "payload": entry["payload"], "at": entry["attempts"][-1]["at"],
+                                   "state": entry["state"], "error": entry["attempts"][-1]["error"]}
                                   for entry in recorded if entry["attempts"]]}
 
     def _admin_deliveries(self, account: str, region: str, args: dict[str, str],

@@ -118,6 +118,19 @@ class SnsBase:
                 f"SNS:{action or ctx.operation} on resource: {topic.arn}"
             )
 
+    def _own(self, region: str, subscription: Subscription) -> None:
+        """Enters ``subscription`` in its owner's ListSubscriptions index (the owner may be another
+        account than the topic's: see ``SnsStore.owned``)."""
+        owner = self._stores.get(subscription.owner, region)
+        with owner.owned_lock:
+            owner.owned[subscription.arn] = subscription
+
+    def _disown(self, region: str, subscription: Subscription) -> None:
+        """Takes ``subscription`` out of its owner's ListSubscriptions index."""
+        owner = self._stores.get(subscription.owner, region)
+        with owner.owned_lock:
+            owner.owned.pop(subscription.arn, None)
+
     def _subscription(self, ctx: RequestContext, arn: str | None,
                       member: str = "SubscriptionArn") -> tuple[SnsStore, Subscription]:
         """The store and subscription ``arn`` names; ``NotFound`` "Subscription does not exist" else."""

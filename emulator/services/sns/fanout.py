@@ -14,9 +14,15 @@ Per protocol:
   clock; SNS retries server errors (5xx), throttling (429) and failures to connect or answer, not
   other client errors. After the last failure the message goes to the subscription's
   RedrivePolicy dead-letter queue (recorded as that queue would receive it), else the failure
-  stays in the delivery log.
+  stays in the delivery log. A ``throttlePolicy.maxReceivesPerSecond`` spaces the subscription's
+  deliveries 1/rate seconds apart on the emulator's clock (``Delivery.not_before``): the excess
+  waits, as on AWS, and is never dropped.
 - everything else (sqs, lambda, firehose, email, email-json, sms, application): recorded exactly
-  as it would be sent, for the admin endpoint ``/_emulator/sns/messages``.
+  as it would be sent, for the admin endpoint ``/_emulator/sns/messages``. Two of them can refuse
+  for good, and are then recorded as failed deliveries without retry: a text to a number that opted
+  out of SMS ("Phone is currently opted out"), and a push to a platform endpoint that is disabled or
+  gone (or whose application is disabled), which also publishes the application's
+  ``EventDeliveryFailure`` event, off the request thread.
 
 FIFO topics order each subscription's deliveries per message group (the dispatcher's ordering key).
 """
@@ -30,13 +36,19 @@ from typing import Any
 
 from emulator import clock
 from emulator.context import RequestContext
-from emulator.delivery import NO_RETRY, Delivery, HttpTarget, Outcome, RecordTarget
+from emulator.delivery import NO_RETRY, CallTarget, Delivery, HttpTarget, Outcome, RecordTarget
 from emulator.patterns import MESSAGE_ATTRIBUTES, MESSAGE_BODY, message_document
 from emulator.services.sns import delivery_policy, signing
 from emulator.services.sns import messages as formats
 from emulator.services.sns.models import Message, SnsStore, Subscription, Topic
 
 HTTP_PROTOCOLS = frozenset({"http", "https"})
+SMS_OPTED_OUT = "Phone is currently opted out"
+# A push that cannot reach its endpoint: the log's error, and the DeliveryFailure event's
+# (FailureType, FailureMessage).
+ENDPOINT_MISSING = ("EndpointNotFound", "Endpoint was not found")
+ENDPOINT_DISABLED = ("EndpointDisabled", "Endpoint is disabled")
+APPLICATION_DISABLED = ("PlatformApplicationDisabled", "Platform application is disabled")
 
 
 def classify(status: int) -> tuple[bool, bool]:
@@ -108,12 +120,13 @@ def replay(provider: Any, ctx: RequestContext, topic: Topic, subscription: Subsc
 
 
 def publish_direct(provider: Any, ctx: RequestContext, kind: str, target: str, message: Message,
-                   payload: Any) -> None:
+                   payload: Any, error: str | None = None) -> None:
     """Records a direct publish (``kind`` "application" to a platform endpoint ARN, "sms" to a phone
-    number) exactly as it would be sent: ``payload`` is the platform's message or the SMS text."""
+    number) exactly as it would be sent: ``payload`` is the platform's message or the SMS text. With
+    ``error`` the delivery is recorded as failed (an opted-out phone number)."""
     provider.registry.delivery.submit(Delivery(
         source="sns", account=ctx.account, region=ctx.region,
-        target=RecordTarget(payload),
+        target=RecordTarget(payload, error=error),
         info=_info(message.topic_arn, None, kind, target, message.message_id, "Notification"),
     ))
 
@@ -159,11 +172,77 @@ def _delivery(provider: Any, ctx: RequestContext, store: SnsStore, topic: Topic,
             target=HttpTarget(sub.endpoint, headers=headers, body=lambda: body().encode("utf-8"), classify=classify),
             retry=delivery_policy.retry_policy(effective),
             on_failure=_dead_letter(provider, topic, sub, message, body, raw),
+            not_before=_throttle_slot(sub, effective),
             **common,
         )
     payload = _payload(store, topic, sub, message, text, raw, base_url, envelope, body)
-    return Delivery(target=RecordTarget(payload),
+    error = None
+    if protocol == "sms" and sub.endpoint in store.sms.opted_out:
+        error = SMS_OPTED_OUT
+    elif protocol == "application":
+        failure = _push_failure(store, sub)
+        if failure is not None:
+            error = failure[1]
+            event = _failure_event(provider, store, sub, message, base_url, failure)
+            if event is not None:
+                provider.registry.delivery.submit(event)
+    return Delivery(target=RecordTarget(payload, error=error),
                     retry=NO_RETRY, **common)
+
+
+def _push_failure(store: SnsStore, sub: Subscription) -> tuple[str, str] | None:
+    """Why a push to an application subscription's endpoint fails for good, or None when it can go."""
+    endpoint = store.endpoints.get(sub.endpoint)
+    application = store.applications.get(endpoint.application_arn) if endpoint is not None else None
+    if endpoint is None or application is None:
+        return ENDPOINT_MISSING
+    if endpoint.attributes.get("Enabled", "true").lower() != "true":
+        return ENDPOINT_DISABLED
+    if application.attributes.get("Enabled", "true").lower() != "true":
+        return APPLICATION_DISABLED
+    return None
+
+
+def _application_arn(endpoint_arn: str) -> str:
+    """The application of an endpoint ARN (``...:endpoint/GCM/app/<id>`` -> ``...:app/GCM/app``)."""
+    prefix, _, path = endpoint_arn.partition(":endpoint/")
+    return f"{prefix}:app/{path.rpartition('/')[0]}"
+
+
+def _failure_event(provider: Any, store: SnsStore, sub: Subscription, message: Message, base_url: str,
+                   failure: tuple[str, str]) -> Delivery | None:
+    """The application's DeliveryFailure event, published on a worker (fan-out runs under the topic's
+    lock, and the event topic may be another store's); None without an application, or when the
+    failed message came through the event topic itself (its events would feed themselves forever)."""
+    application = store.applications.get(_application_arn(sub.endpoint))  # also of an endpoint now deleted
+    if application is None or application.attributes.get("EventDeliveryFailure") == sub.topic_arn:
+        return None
+    ctx = RequestContext(service="sns", account=store.account, region=store.region, operation="Publish",
+                         base_url=base_url)
+    failure_type, failure_message = failure
+
+    def send() -> None:
+        provider._application_event(ctx, application, "DeliveryFailure", sub.endpoint, DeliveryAttempts=1,
+                                    FailureMessage=failure_message, FailureType=failure_type,
+                                    MessageId=message.message_id)
+
+    return Delivery(source="sns", account=store.account, region=store.region,
+                    target=CallTarget(send, {"type": "call", "name": "EventDeliveryFailure"}),
+                    info=_info(topic_arn=sub.topic_arn, subscription=sub, protocol="application-event",
+                               endpoint=sub.endpoint, message_id=message.message_id, message_type="DeliveryFailure"))
+
+
+def _throttle_slot(sub: Subscription, effective: dict[str, Any]) -> float | None:
+    """When a delivery may start under the subscription's ``throttlePolicy.maxReceivesPerSecond``: the
+    next free slot, 1/rate seconds after the last one, on the emulator's clock (None: at once). Only
+    first attempts take slots; retries keep their policy's delays. Under the topic's lock."""
+    rate = (effective.get("throttlePolicy") or {}).get("maxReceivesPerSecond")
+    if not rate:
+        return None
+    now = clock.now()
+    slot = max(now, sub.throttle_next)
+    sub.throttle_next = slot + 1.0 / rate
+    return slot if slot > now else None
 
 
 def _payload(store: SnsStore, topic: Topic, sub: Subscription, message: Message, text: str, raw: bool,
@@ -233,13 +312,15 @@ def _confirmation_delivery(topic: Topic, sub: Subscription, message_type: str, d
                               classify=classify),
             retry=delivery_policy.retry_policy(effective), **common,
         )
+    # The sender shows the topic's DisplayName of the time of sending, not of when the record is read.
+    sender = formats.email_sender(topic)
     if sub.protocol == "email":
         def mail() -> dict[str, str]:
-            return formats.email_confirmation(topic, sub.endpoint, document()["SubscribeURL"])
+            return formats.email_confirmation(sender, topic.arn, sub.endpoint, document()["SubscribeURL"])
         return Delivery(target=RecordTarget(mail), **common)
     if sub.protocol == "email-json":
         def mail_json() -> dict[str, str]:
-            return {"to": sub.endpoint, "from": formats.email_sender(topic),
+            return {"to": sub.endpoint, "from": sender,
                     "subject": formats.EMAIL_CONFIRMATION_SUBJECT, "body": json.dumps(document())}
         return Delivery(target=RecordTarget(mail_json), **common)
     # An SQS queue (or a Lambda function) of another account receives the document itself.
@@ -268,14 +349,15 @@ def send_confirmation(provider: Any, ctx: RequestContext, topic: Topic, subscrip
         topic, subscription, "SubscriptionConfirmation", document, message_id, None))
 
 
-def send_unsubscribe_confirmation(provider: Any, ctx: RequestContext, topic: Topic, subscription: Subscription) -> None:
-    """Sends an http/https endpoint the UnsubscribeConfirmation after Unsubscribe."""
+def send_unsubscribe_confirmation(provider: Any, ctx: RequestContext, topic: Topic, subscription: Subscription,
+                                  token: str) -> None:
+    """Sends an http/https endpoint the UnsubscribeConfirmation after Unsubscribe; ``token`` (in its
+    SubscribeURL) is the one ConfirmSubscription accepts to restore the subscription."""
     if subscription.protocol not in HTTP_PROTOCOLS:
         return
     message_id = str(uuid.uuid4())
     base_url = _base_url(ctx)
     now = clock.now()
-    token = subscription.token or uuid.uuid4().hex * 2
     version = _signature_version(topic)
 
     def document() -> dict[str, Any]:

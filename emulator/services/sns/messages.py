@@ -214,11 +214,12 @@ def email_notification(sender: str, message: Message, text: str, endpoint: str, 
             "body": body}
 
 
-def email_confirmation(topic: Topic, endpoint: str, confirm_url: str) -> dict[str, str]:
-    """The mail asking an ``email`` subscriber to confirm, with the link that confirms."""
+def email_confirmation(sender: str, topic_arn: str, endpoint: str, confirm_url: str) -> dict[str, str]:
+    """The mail asking an ``email`` subscriber to confirm, with the link that confirms; ``sender`` is
+    ``email_sender`` of the topic when the mail was sent."""
     body = (
-        f"You have chosen to subscribe to the topic: \n{topic.arn}\n\n"
+        f"You have chosen to subscribe to the topic: \n{topic_arn}\n\n"
         "To confirm this subscription, click or visit the link below (If this was in error no action is "
         f"necessary): \n{confirm_url}\n\n{_EMAIL_FOOTER}"
     )
-    return {"from": email_sender(topic), "to": endpoint, "subject": EMAIL_CONFIRMATION_SUBJECT, "body": body}
+    return {"from": sender, "to": endpoint, "subject": EMAIL_CONFIRMATION_SUBJECT, "body": body}

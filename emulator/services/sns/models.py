@@ -32,6 +32,7 @@ class Subscription:
     created_at: float = 0.0
     filter: Pattern | None = None  # the compiled FilterPolicy for its scope
     replay_status: str | None = None  # ReplayStatus, once a ReplayPolicy was set
+    throttle_next: float = 0.0  # throttlePolicy: the emulator's time of the next free delivery slot
 
 
 @dataclass
@@ -55,6 +56,9 @@ class Topic:
     # Subscribe's idempotency, (protocol, endpoint) -> subscription ARN; confirmation token -> ARN.
     by_endpoint: dict[tuple[str, str], str] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
+    # UnsubscribeConfirmation tokens: token -> (expires at, the subscription its SubscribeURL restores),
+    # oldest first, so expiry is pruned from the front.
+    unsubscribed: OrderedDict[str, tuple[float, Subscription]] = field(default_factory=OrderedDict)
     # FIFO: deduplication id -> (expires at, message id, sequence number); the topic's sequence.
     dedup: OrderedDict[str, tuple[float, str, str]] = field(default_factory=OrderedDict)
     sequence: int = 0
@@ -117,3 +121,8 @@ class SnsStore:
         self.applications: dict[str, PlatformApplication] = {}  # by ARN
         self.endpoints: dict[str, PlatformEndpoint] = {}  # by ARN, every application's
         self.sms = SmsState()
+        # ListSubscriptions' index: the subscriptions this account owns (made), in any account's topics
+        # of this region, by ARN. Guarded by ``owned_lock`` alone, a leaf lock taken while a topic
+        # owner's ``lock`` may be held and never the other way round, so two accounts never deadlock.
+        self.owned: dict[str, Subscription] = {}
+        self.owned_lock = threading.Lock()

@@ -6,6 +6,13 @@ never returned, as AWS never returns them. A publish to an endpoint is recorded 
 exactly as it would have been sent (``publish.py`` finds the endpoint with ``_publish_endpoint`` and
 the platform's text with ``platform_payload``).
 
+Application events: an application's EventEndpointCreated, EventEndpointDeleted and
+EventEndpointUpdated attributes name topics that CreatePlatformEndpoint, DeleteEndpoint and
+SetEndpointAttributes publish to (after the store's lock is released), and EventDeliveryFailure one
+that a push failing for good publishes to (``fanout.py``, on a worker). The message is the JSON
+document AWS sends (``event_document``), with the Subject "<EventType> event for app <name>
+(<platform>)"; a topic that is gone or refuses the publish loses the event, as on AWS.
+
 Cost: an endpoint is found by ARN in the store's dict and by device token in its application's
 ``by_token`` dict, so CreatePlatformEndpoint's idempotency check is one lookup whatever the number
 of endpoints. Listings sort the application's endpoints by ARN under the lock, once per page.
@@ -14,10 +21,14 @@ of endpoints. Listings sort the application's endpoints by ARN under the lock, o
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+from emulator import clock
 from emulator.context import RequestContext, partition_for
 from emulator.errors import ServiceError
 from emulator.services.pagination import InvalidToken, paginate
@@ -29,7 +40,10 @@ from emulator.services.sns.common import (
     SnsBase,
     invalid,
 )
+from emulator.services.sns.messages import timestamp
 from emulator.services.sns.models import PlatformApplication, PlatformEndpoint, SnsStore
+
+log = logging.getLogger("emulator.sns")
 
 # Apple's platforms (certificate or token credentials), then the others by what they require.
 APPLE_PLATFORMS = frozenset({"APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "MACOS", "MACOS_SANDBOX"})
@@ -55,6 +69,17 @@ CUSTOM_USER_DATA_MAX = 2048  # bytes of UTF-8: "less than 2 KB"
 PAGE_SIZE = 100  # both listings: "a limited list ... up to 100"
 APPLICATION_NOT_FOUND = "PlatformApplication does not exist"
 ENDPOINT_NOT_FOUND = "Endpoint does not exist"
+
+
+def event_document(application: PlatformApplication, event_type: str, endpoint_arn: str, now: float,
+                   **extra: Any) -> tuple[str, str]:
+    """(Subject, Message) of an application event: a compact JSON object with its keys in sorted order,
+    as AWS's DeliveryFailure events read (``DeliveryAttempts``, ``EndpointArn``, ``EventType``,
+    ``FailureMessage``, ``FailureType``, ``MessageId``, ``Resource``, ``Service``, ``Time``)."""
+    document = {"EndpointArn": endpoint_arn, "EventType": event_type, "Resource": application.arn,
+                "Service": "SNS", "Time": timestamp(now), **extra}
+    subject = f"{event_type} event for app {application.name} ({application.platform})"
+    return subject, json.dumps(document, sort_keys=True, separators=(",", ":"))
 
 
 def platform_payload(platform: str, default: str, structure: dict[str, Any] | None) -> str:
@@ -157,6 +182,25 @@ def _page(items: list[Any], next_token: str | None, kind: str) -> tuple[list[Any
 
 
 class PlatformMixin(SnsBase):
+    publish: Callable[..., dict[str, Any]]  # PublishMixin's, joined into the same provider
+
+    # --- application events --------------------------------------------------------------------
+
+    def _application_event(self, ctx: RequestContext, application: PlatformApplication, event_type: str,
+                           endpoint_arn: str, **extra: Any) -> None:
+        """Publishes ``event_type`` (EndpointCreated, ...) to the topic the application names for it,
+        as the application's own account; call with no lock held."""
+        topic_arn = application.attributes.get(f"Event{event_type}")
+        if not topic_arn:
+            return
+        subject, message = event_document(application, event_type, endpoint_arn, clock.now(), **extra)
+        event_ctx = RequestContext(service="sns", account=application.arn.split(":")[4], region=ctx.region,
+                                   operation="Publish", base_url=ctx.base_url)
+        try:
+            self.publish(event_ctx, topic_arn=topic_arn, message=message, subject=subject)
+        except ServiceError as error:
+            log.info("%s event of %s not published to %s: %s", event_type, application.arn, topic_arn, error.message)
+
     # --- lookups -------------------------------------------------------------------------------
 
     def _application(self, ctx: RequestContext, arn: str | None) -> tuple[SnsStore, PlatformApplication]:
@@ -308,6 +352,7 @@ class PlatformMixin(SnsBase):
             application.endpoints[arn] = endpoint
             application.by_token[token] = arn
             store.endpoints[arn] = endpoint
+        self._application_event(ctx, application, "EndpointCreated", arn)
         return {"EndpointArn": arn}
 
     def get_endpoint_attributes(self, ctx: RequestContext, *, endpoint_arn: str, **_: Any) -> dict[str, Any]:
@@ -336,6 +381,7 @@ class PlatformMixin(SnsBase):
             endpoint.attributes.update(attributes)
             if "Enabled" in attributes:
                 endpoint.attributes["Enabled"] = attributes["Enabled"].lower()
+        self._application_event(ctx, application, "EndpointUpdated", endpoint.arn)
         return {}
 
     def list_endpoints_by_platform_application(
@@ -358,10 +404,12 @@ class PlatformMixin(SnsBase):
         except NotFound:
             return {}
         with store.lock:
-            store.endpoints.pop(endpoint.arn, None)
+            deleted = store.endpoints.pop(endpoint.arn, None) is not None
             application = store.applications.get(endpoint.application_arn)
             if application is not None:
                 application.endpoints.pop(endpoint.arn, None)
                 if application.by_token.get(endpoint.token) == endpoint.arn:
                     del application.by_token[endpoint.token]
+        if deleted and application is not None:
+            self._application_event(ctx, application, "EndpointDeleted", endpoint.arn)
         return {}

@@ -138,6 +138,7 @@ class PublishMixin(SnsBase):
     # From PlatformMixin and SmsMixin, joined into the same provider.
     _publish_endpoint: Callable[[RequestContext, str], tuple[PlatformApplication, PlatformEndpoint]]
     _publish_phone: Callable[[RequestContext, str], Any]
+    _phone_opted_out: Callable[[RequestContext, str], bool]
     spec: Any
 
     def publish(
@@ -378,5 +379,7 @@ class PublishMixin(SnsBase):
             raise invalid("Message too long")
         message = self._message(ctx, phone_number, draft, clock.now())
         text = draft.structure.get("sms", draft.text) if draft.structure is not None else draft.text
-        fanout.publish_direct(self, ctx, "sms", phone_number, message, text)
+        # AWS accepts a text to an opted-out number; its delivery then fails, and is recorded so.
+        error = fanout.SMS_OPTED_OUT if self._phone_opted_out(ctx, phone_number) else None
+        fanout.publish_direct(self, ctx, "sms", phone_number, message, text, error=error)
         return {"MessageId": message.message_id}

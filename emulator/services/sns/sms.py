@@ -11,7 +11,8 @@ sandbox (GetSMSSandboxAccountStatus says ``IsInSandbox: false``) and Publish app
 the sandbox numbers' own API (create, verify with the password, list, delete) still behaves as AWS's.
 
 A publish to an opted-out number is accepted, as AWS accepts it; the delivery then fails as "Phone
-number is opted out" (``_phone_opted_out`` tells ``publish.py``).
+is currently opted out" and is recorded as a failed delivery (``_phone_opted_out`` tells
+``publish.py``; ``fanout.py`` checks SMS subscriptions the same way).
 
 Everything is a dict lookup under the store's lock; the listings sort the numbers once per page.
 """

@@ -220,6 +220,7 @@ class SubscriptionsMixin(SnsBase):
     def _drop(self, store: SnsStore, topic: Topic | None, subscription: Subscription) -> None:
         """Forgets a subscription everywhere (under the lock)."""
         store.subscriptions.pop(subscription.arn, None)
+        self._disown(store.region, subscription)
         if topic is not None:
             topic.subscriptions.pop(subscription.arn, None)
             if topic.by_endpoint.get((subscription.protocol, subscription.endpoint)) == subscription.arn:
@@ -282,6 +283,7 @@ class SubscriptionsMixin(SnsBase):
                 store.subscriptions[subscription.arn] = subscription
                 topic.subscriptions[subscription.arn] = subscription
                 topic.by_endpoint[(protocol, endpoint)] = subscription.arn
+                self._own(store.region, subscription)
                 if pending:
                     topic.tokens[subscription.token or ""] = subscription.arn
                     send_confirmation = subscription
@@ -308,6 +310,8 @@ class SubscriptionsMixin(SnsBase):
             if topic is None:
                 raise NotFound("Topic does not exist")
             subscription = self._live(store, store.subscriptions.get(topic.tokens.get(token or "", "")), now)
+            if subscription is None and token in topic.unsubscribed:
+                return {"SubscriptionArn": self._restore(store, topic, token, now)}
             if subscription is None or subscription.topic_arn != topic.arn:
                 raise invalid("Token")
             if not subscription.confirmed:
@@ -324,8 +328,46 @@ class SubscriptionsMixin(SnsBase):
             self._start_replay(ctx, store, topic, replay)
         return {"SubscriptionArn": subscription.arn}
 
+    def _restore(self, store: SnsStore, topic: Topic, token: str, now: float) -> str:
+        """ConfirmSubscription with an UnsubscribeConfirmation's token: the subscription comes back, as
+        visiting that message's SubscribeURL restores it on AWS ("To cancel this operation and restore
+        the subscription, visit the SubscribeURL"), with its ARN and attributes. Should the endpoint
+        have subscribed again meanwhile, that subscription stands and is the answer. Under the lock.
+        """
+        expires, subscription = topic.unsubscribed[token]
+        if now >= expires:
+            del topic.unsubscribed[token]
+            raise invalid("Token")
+        existing = self._live(store, store.subscriptions.get(
+            topic.by_endpoint.get((subscription.protocol, subscription.endpoint), "")), now)
+        if existing is not None:
+            del topic.unsubscribed[token]
+            return existing.arn
+        if subscription.filter is not None and self._filter_policies_full(topic):
+            raise FilterPolicyLimitExceeded("Filter policy limit exceeded")
+        del topic.unsubscribed[token]
+        store.subscriptions[subscription.arn] = subscription
+        topic.subscriptions[subscription.arn] = subscription
+        topic.by_endpoint[(subscription.protocol, subscription.endpoint)] = subscription.arn
+        self._own(store.region, subscription)
+        index(topic, subscription)
+        return subscription.arn
+
+    def _restorable(self, topic: Topic, subscription: Subscription, now: float) -> str:
+        """A new token whose SubscribeURL restores the unsubscribed ``subscription`` for two days, as a
+        confirmation token lasts (under the lock; expired tokens are pruned from the oldest)."""
+        while topic.unsubscribed:
+            oldest = next(iter(topic.unsubscribed.values()))
+            if oldest[0] > now:
+                break
+            topic.unsubscribed.popitem(last=False)
+        token = secrets.token_hex(128)
+        topic.unsubscribed[token] = (now + TOKEN_SECONDS, subscription)
+        return token
+
     def unsubscribe(self, ctx: RequestContext, subscription_arn: str) -> None:
         store, subscription = self._subscription(ctx, subscription_arn)
+        restore_token = None
         with store.lock:
             topic = store.topics.get(subscription.topic_arn)
             if ctx.signed:
@@ -339,8 +381,10 @@ class SubscriptionsMixin(SnsBase):
             self._drop(store, topic, subscription)
             if topic is not None:
                 topic.subscriptions_deleted += 1
-        if topic is not None and subscription.confirmed and subscription.protocol in ("http", "https"):
-            self._fanout().send_unsubscribe_confirmation(self, ctx, topic, subscription)
+                if subscription.confirmed and subscription.protocol in ("http", "https"):
+                    restore_token = self._restorable(topic, subscription, clock.now())
+        if topic is not None and restore_token is not None:
+            self._fanout().send_unsubscribe_confirmation(self, ctx, topic, subscription, restore_token)
 
     # -- attributes -------------------------------------------------------------------------------
 
@@ -427,10 +471,8 @@ class SubscriptionsMixin(SnsBase):
 
     # -- listings ---------------------------------------------------------------------------------
 
-    def _page(self, store: SnsStore, subscriptions: list[Subscription], next_token: str | None,
-              kind: str) -> dict[str, Any]:
-        now = clock.now()
-        live = [s for s in subscriptions if self._live(store, s, now) is not None]
+    def _page(self, live: list[Subscription], next_token: str | None, kind: str) -> dict[str, Any]:
+        """One page of ``live`` subscriptions (expired ones already left out), in ARN order."""
         live.sort(key=lambda s: s.arn)
         try:
             page, token = paginate(live, lambda s: s.arn, next_token, PAGE_SIZE, kind)
@@ -451,13 +493,22 @@ class SubscriptionsMixin(SnsBase):
         return result
 
     def list_subscriptions(self, ctx: RequestContext, next_token: str | None = None) -> dict[str, Any]:
+        """The requester's subscriptions, as AWS lists them: those this account made, on its own topics
+        or another account's, and not those other accounts made on its topics. Read from the owner's
+        index (``SnsStore.owned``), so no other account's store is walked or locked; an expired pending
+        one is left out here and forgotten when its topic's store next looks at it."""
         store = self._store(ctx)
-        with store.lock:
-            return self._page(store, list(store.subscriptions.values()), next_token, "sns-subscriptions")
+        now = clock.now()
+        with store.owned_lock:
+            owned = list(store.owned.values())
+        live = [s for s in owned if not self._expired(s, now)]
+        return self._page(live, next_token, "sns-subscriptions")
 
     def list_subscriptions_by_topic(self, ctx: RequestContext, topic_arn: str,
                                     next_token: str | None = None) -> dict[str, Any]:
         store, topic = self._topic(ctx, topic_arn, "ListSubscriptionsByTopic")
+        now = clock.now()
         with store.lock:
-            return self._page(store, list(topic.subscriptions.values()), next_token, f"sns-subs:{topic.arn}")
+            live = [s for s in list(topic.subscriptions.values()) if self._live(store, s, now) is not None]
+            return self._page(live, next_token, f"sns-subs:{topic.arn}")
 

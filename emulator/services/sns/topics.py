@@ -298,8 +298,9 @@ class TopicsMixin(SnsBase):
         with store.lock:
             if store.topics.get(topic.arn) is topic:
                 del store.topics[topic.arn]
-                for subscription_arn in topic.subscriptions:
+                for subscription_arn, subscription in topic.subscriptions.items():
                     store.subscriptions.pop(subscription_arn, None)
+                    self._disown(store.region, subscription)
                 topic.subscriptions.clear()
         return {}
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from emulator.testing import admin
 from tests.receivers import Receiver
@@ -153,3 +154,78 @@ def test_confirmation_to_an_unreachable_endpoint_is_in_the_delivery_log(sns: Any
     entries = wait_until(lambda: [d for d in deliveries(emulator_url, endpoint=endpoint) if d.get("attempts")])
     assert entries[0]["info"]["type"] == "SubscriptionConfirmation"
     assert entries[0]["attempts"][0].get("error")
+
+
+def unsubscribed_with_confirmation(sns: Any, receiver: Receiver) -> tuple[str, str, dict[str, Any]]:
+    """A confirmed subscription of ``receiver``, then unsubscribed: (topic, subscription, the
+    UnsubscribeConfirmation's body)."""
+    topic_arn = sns.create_topic(Name="restore")["TopicArn"]
+    subscription_arn = subscribe_confirmed(sns, topic_arn, receiver, RawMessageDelivery="true")
+    sns.unsubscribe(SubscriptionArn=subscription_arn)
+    goodbye = receiver.wait_for(2)[1].json()
+    assert goodbye["Type"] == "UnsubscribeConfirmation"
+    return topic_arn, subscription_arn, goodbye
+
+
+@pytest.mark.parametrize("how", ["visit the SubscribeURL", "ConfirmSubscription"])
+def test_the_unsubscribe_confirmations_token_restores_the_subscription(sns: Any, http_receiver: Receiver,
+                                                                       how: str) -> None:
+    topic_arn, subscription_arn, goodbye = unsubscribed_with_confirmation(sns, http_receiver)
+    assert sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"] == []
+
+    if how == "ConfirmSubscription":
+        restored = sns.confirm_subscription(TopicArn=topic_arn, Token=goodbye["Token"])["SubscriptionArn"]
+    else:
+        status, body = http_get(goodbye["SubscribeURL"])
+        assert status == 200
+        restored = body.decode().split("<SubscriptionArn>")[1].split("</SubscriptionArn>")[0]
+
+    assert restored == subscription_arn
+    listed = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    assert [s["SubscriptionArn"] for s in listed] == [subscription_arn]
+    attributes = sns.get_subscription_attributes(SubscriptionArn=subscription_arn)["Attributes"]
+    assert (attributes["PendingConfirmation"], attributes["RawMessageDelivery"]) == ("false", "true")
+    sns.publish(TopicArn=topic_arn, Message="welcome back")
+    assert http_receiver.wait_for(3)[2].body == b"welcome back"
+
+
+def test_the_unsubscribe_token_works_once_and_expires_after_two_days(sns: Any, http_receiver: Receiver,
+                                                                     emulator_url: str) -> None:
+    topic_arn, _, goodbye = unsubscribed_with_confirmation(sns, http_receiver)
+    admin(emulator_url, "/_emulator/clock", "POST", {"advance": 2 * 86_400})
+    with pytest.raises(ClientError) as caught:
+        sns.confirm_subscription(TopicArn=topic_arn, Token=goodbye["Token"])
+    error = caught.value.response
+    assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Message"]) == (
+        "InvalidParameter", 400, "Invalid parameter: Token")
+    assert sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"] == []
+
+
+def test_restoring_after_the_endpoint_subscribed_again_keeps_the_new_subscription(sns: Any,
+                                                                                  http_receiver: Receiver) -> None:
+    topic_arn, old_arn, goodbye = unsubscribed_with_confirmation(sns, http_receiver)
+    new_arn = subscribe_confirmed(sns, topic_arn, http_receiver)
+    assert new_arn != old_arn
+
+    assert sns.confirm_subscription(TopicArn=topic_arn, Token=goodbye["Token"])["SubscriptionArn"] == new_arn
+    assert [s["SubscriptionArn"] for s in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]] == [
+        new_arn]
+
+
+def test_urls_in_messages_use_the_external_url(http_receiver: Receiver) -> None:
+    """--external-url (a container's address as its subscribers see it) overrides the request's Host in
+    the SubscribeURL and SigningCertURL that subscribers are sent."""
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    from emulator.testing import running_server
+
+    external = "http://emulator.example:4566"
+    with running_server(external_url=external) as url:
+        sns = boto3.client("sns", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
+                           aws_secret_access_key="test", config=BotoConfig(retries={"max_attempts": 1}))
+        topic_arn = sns.create_topic(Name="external")["TopicArn"]
+        sns.subscribe(TopicArn=topic_arn, Protocol="http", Endpoint=http_receiver.url)
+        confirmation = http_receiver.wait_for(1)[0].json()
+    assert confirmation["SubscribeURL"].startswith(external + "/?Action=ConfirmSubscription&")
+    assert confirmation["SigningCertURL"].startswith(external + "/SimpleNotificationService-")

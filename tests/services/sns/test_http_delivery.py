@@ -238,3 +238,37 @@ def test_the_delivery_log_shows_attempts_and_outcomes(sns: Any, http_receiver: R
         "SubscriptionConfirmation", "Notification"]
     assert deliveries(emulator_url, topic=other) == []
     assert deliveries(emulator_url, account="111111111111") == []
+
+
+@pytest.mark.parametrize(("rate", "arrivals"), [
+    # seconds the clock moves -> notifications received so far (of 5 published at once)
+    (2, [(0.0, 1), (0.5, 2), (0.4, 2), (0.1, 3), (1.0, 5)]),
+    (10, [(0.0, 1), (0.4, 5)]),
+])
+def test_throttle_policy_spaces_deliveries_on_the_clock(sns: Any, http_receiver: Receiver, emulator_url: str,
+                                                       rate: int, arrivals: list[tuple[float, int]]) -> None:
+    topic_arn = sns.create_topic(Name="throttled")["TopicArn"]
+    subscribe_confirmed(sns, topic_arn, http_receiver,
+                        DeliveryPolicy=json.dumps({"throttlePolicy": {"maxReceivesPerSecond": rate}}))
+    admin(emulator_url, "/_emulator/clock", "POST", {"freeze": True})
+    sent = [sns.publish(TopicArn=topic_arn, Message=f"m{i}")["MessageId"] for i in range(5)]
+
+    for seconds, expected in arrivals:
+        if seconds:
+            advance(emulator_url, seconds)
+        if expected > 1:
+            http_receiver.wait_for(1 + expected)
+        received = http_receiver.quiet()[1:]
+        assert len(received) == expected, (seconds, len(received))
+    # A standard topic promises no order: the deliveries a move of the clock frees run in parallel.
+    assert sorted(r.json()["MessageId"] for r in http_receiver.requests[1:]) == sorted(sent)
+
+
+def test_without_a_throttle_policy_a_burst_is_delivered_at_once(sns: Any, http_receiver: Receiver,
+                                                               emulator_url: str) -> None:
+    topic_arn = sns.create_topic(Name="open")["TopicArn"]
+    subscribe_confirmed(sns, topic_arn, http_receiver)
+    admin(emulator_url, "/_emulator/clock", "POST", {"freeze": True})
+    for i in range(5):
+        sns.publish(TopicArn=topic_arn, Message=f"m{i}")
+    assert len(http_receiver.wait_for(6)) == 6

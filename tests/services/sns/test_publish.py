@@ -349,7 +349,8 @@ def direct(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, Message, Any
     """The direct publishes handed over: (kind, target, message, payload)."""
     seen: list[tuple[str, str, Message, Any]] = []
     monkeypatch.setattr(fanout, "publish_direct",
-                        lambda provider, ctx, kind, target, message, payload: seen.append((kind, target, message, payload)))
+                        lambda provider, ctx, kind, target, message, payload, error=None:
+                        seen.append((kind, target, message, payload)))
     return seen
 
 

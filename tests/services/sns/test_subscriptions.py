@@ -27,7 +27,8 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """Records the confirmations Subscribe and Unsubscribe hand to fan-out, instead of sending them."""
     calls: list[tuple[str, str]] = []
     monkeypatch.setattr(fanout, "send_confirmation", lambda p, ctx, t, s: calls.append(("confirm", s.arn)))
-    monkeypatch.setattr(fanout, "send_unsubscribe_confirmation", lambda p, ctx, t, s: calls.append(("bye", s.arn)))
+    monkeypatch.setattr(fanout, "send_unsubscribe_confirmation",
+                        lambda p, ctx, t, s, token: calls.append(("bye", s.arn)))
     return calls
 
 
