@@ -176,7 +176,9 @@ class App:
             log.info("%s %s %d %.1fms", service, ctx.operation or "-", response.status, elapsed)
         return response
 
-    def _empty_body(self, environ: dict[str, Any], ctx: RequestContext, protocol: Protocol, request: Request) -> Response:
+    def _empty_body(
+        self, environ: dict[str, Any], ctx: RequestContext, protocol: Protocol, request: Request
+    ) -> Response:
         """A JSON service's answer to a request with no body: never run as ``{}``. Kinesis answers it in
         CBOR unless the content type is exactly JSON 1.1, the SDKs' default for it being CBOR."""
         try:

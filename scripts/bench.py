@@ -10,7 +10,8 @@
     python scripts/bench.py --kinesis-scale 1000000   # Kinesis cost with 1,000 vs 1,000,000 records held
     python scripts/bench.py --kinesis-memory 1000000  # bytes per stored record beyond data and key
     python scripts/bench.py --kinesis-memory-expiry 1000000  # memory held once records expire, after a reshard
-    python scripts/bench.py --sns                  # Publish: no subscribers, 1,000 filtered; HTTP latency, 50 subscribers
+    python scripts/bench.py --sns                  # Publish: no subscribers, 1,000 filtered;
+                                                   # HTTP latency, 50 subscribers
     python scripts/bench.py --events               # PutEvents: 10 vs 10,000 non-matching rules; -> Kinesis latency
 
 Throughput: the app under test and a no-op WSGI app each run on the project's serving layer

@@ -172,7 +172,7 @@ def http_latency(url: str, count: int = 200) -> dict[str, float]:
         parts = urlsplit(url)
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
         latencies = []
-        for i in range(count):
+        for _ in range(count):
             started = time.perf_counter()
             message_id = call(url, "Publish", {"TopicArn": topic, "Message": _message()}, conn)["MessageId"]
             latencies.append((subscriber.wait(message_id) - started) * 1000)

@@ -32,7 +32,6 @@ not yet (or no longer) visible.
 from __future__ import annotations
 
 import sys
-from bisect import bisect_left
 from collections import Counter
 from typing import Any, Callable, Sequence
 

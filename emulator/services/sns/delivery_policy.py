@@ -194,7 +194,10 @@ def effective(topic: Topic, subscription: Subscription | None = None) -> dict[st
     default_retry = {**DEFAULT_RETRY, **(http.get("defaultHealthyRetryPolicy") or {})}
     disabled = bool(http.get("disableSubscriptionOverrides", False))
     if subscription is None:
-        document: dict[str, Any] = {"defaultHealthyRetryPolicy": default_retry, "disableSubscriptionOverrides": disabled}
+        document: dict[str, Any] = {
+            "defaultHealthyRetryPolicy": default_retry,
+            "disableSubscriptionOverrides": disabled,
+        }
         for key in ("defaultThrottlePolicy", "defaultRequestPolicy"):
             if key in http:
                 document[key] = http[key]

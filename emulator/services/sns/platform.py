@@ -238,7 +238,9 @@ class PlatformMixin(SnsBase):
             endpoint = store.endpoints.get(target_arn) if match.group(2) == ctx.account else None
             application = store.applications.get(endpoint.application_arn) if endpoint else None
             if endpoint is None or application is None:
-                raise InvalidParameter("Invalid parameter: TargetArn Reason: No endpoint found for the target arn specified")
+                raise InvalidParameter(
+                    "Invalid parameter: TargetArn Reason: No endpoint found for the target arn specified"
+                )
             if endpoint.attributes.get("Enabled", "true").lower() != "true":
                 raise EndpointDisabled("Endpoint is disabled")
             if application.attributes.get("Enabled", "true").lower() != "true":
@@ -285,7 +287,9 @@ class PlatformMixin(SnsBase):
             application.attributes = merged
         return {}
 
-    def list_platform_applications(self, ctx: RequestContext, *, next_token: str | None = None, **_: Any) -> dict[str, Any]:
+    def list_platform_applications(
+        self, ctx: RequestContext, *, next_token: str | None = None, **_: Any
+    ) -> dict[str, Any]:
         store = self._store(ctx)
         with store.lock:
             page, token = _page(list(store.applications.values()), next_token, "sns-platform-applications")
@@ -298,7 +302,9 @@ class PlatformMixin(SnsBase):
             result["NextToken"] = token
         return result
 
-    def delete_platform_application(self, ctx: RequestContext, *, platform_application_arn: str, **_: Any) -> dict[str, Any]:
+    def delete_platform_application(
+        self, ctx: RequestContext, *, platform_application_arn: str, **_: Any
+    ) -> dict[str, Any]:
         """Deletes the application and its endpoints; an application that is not there is no error."""
         try:
             store, application = self._application(ctx, platform_application_arn)

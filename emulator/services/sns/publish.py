@@ -258,7 +258,7 @@ class PublishMixin(SnsBase):
             _, topic = self._topic(ctx, topic_arn, "Publish")
             if total > _max_size(topic):
                 raise BatchRequestTooLong("The length of all the batch messages put together is more than the limit.")
-            for entry, outcome in zip(entries, drafts):
+            for entry, outcome in zip(entries, drafts, strict=True):
                 if isinstance(outcome, _Draft):
                     try:
                         message_id, sequence_number = self._accept(ctx, store, topic, outcome)

@@ -93,7 +93,9 @@ class SmsMixin(SnsBase):
 
     # --- account settings ----------------------------------------------------------------------
 
-    def get_sms_attributes(self, ctx: RequestContext, *, attributes: list[str] | None = None, **_: Any) -> dict[str, Any]:
+    def get_sms_attributes(
+        self, ctx: RequestContext, *, attributes: list[str] | None = None, **_: Any
+    ) -> dict[str, Any]:
         """The settings that were set; with ``attributes``, only those of them."""
         lock, sms = self._sms(ctx.account, ctx.region)
         with lock:
@@ -126,7 +128,9 @@ class SmsMixin(SnsBase):
         with lock:
             return {"isOptedOut": phone in sms.opted_out}
 
-    def list_phone_numbers_opted_out(self, ctx: RequestContext, *, next_token: str | None = None, **_: Any) -> dict[str, Any]:
+    def list_phone_numbers_opted_out(
+        self, ctx: RequestContext, *, next_token: str | None = None, **_: Any
+    ) -> dict[str, Any]:
         lock, sms = self._sms(ctx.account, ctx.region)
         with lock:
             page, token = _page(list(sms.opted_out), next_token, OPTED_OUT_PAGE, "sns-opted-out", "nextToken")
@@ -196,7 +200,9 @@ class SmsMixin(SnsBase):
             if entry is not None and entry["status"] == "Verified":
                 return {}
             if entry is None and len(sms.sandbox_numbers) >= SANDBOX_NUMBERS_MAX:
-                raise UserError(f"You can have up to {SANDBOX_NUMBERS_MAX} destination phone numbers in the SMS sandbox.")
+                raise UserError(
+                    f"You can have up to {SANDBOX_NUMBERS_MAX} destination phone numbers in the SMS sandbox."
+                )
             sms.sandbox_numbers[phone_number] = {
                 "status": "Pending",
                 "otp": f"{secrets.randbelow(1_000_000):06d}",

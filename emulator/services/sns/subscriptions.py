@@ -147,18 +147,25 @@ def _check_attributes(topic: Topic, protocol: str, current: dict[str, str], chan
     return _Checked(merged, pattern)
 
 
-def _check_redrive(value: str, prefix: str) -> None:
-    if not value:
-        return
+def _policy_object(value: str, label: str, known: tuple[str, ...]) -> dict[str, Any]:
+    """A policy attribute's JSON object. Redrive and replay policies are refused alike: text that is
+    not a JSON object fails to parse, and the first key not in ``known`` is named as unknown."""
     try:
         policy = json.loads(value)
     except ValueError:
-        raise InvalidParameter(f"{prefix}RedrivePolicy: failed to parse JSON.") from None
+        policy = None
     if not isinstance(policy, dict):
-        raise InvalidParameter(f"{prefix}RedrivePolicy: failed to parse JSON.")
+        raise InvalidParameter(f"{label}: failed to parse JSON.")
     for key in policy:
-        if key != "deadLetterTargetArn":
-            raise InvalidParameter(f"{prefix}RedrivePolicy: invalid JSON. Attribute {key} is unknown.")
+        if key not in known:
+            raise InvalidParameter(f"{label}: invalid JSON. Attribute {key} is unknown.")
+    return policy
+
+
+def _check_redrive(value: str, prefix: str) -> None:
+    if not value:
+        return
+    policy = _policy_object(value, f"{prefix}RedrivePolicy", ("deadLetterTargetArn",))
     target = policy.get("deadLetterTargetArn")
     if not isinstance(target, str) or not endpoints.is_sqs_arn(target):
         raise InvalidParameter(f"{prefix}RedrivePolicy: deadLetterTargetArn is an invalid arn")
@@ -167,15 +174,7 @@ def _check_redrive(value: str, prefix: str) -> None:
 def _check_replay(topic: Topic, protocol: str, value: str, prefix: str) -> None:
     if not topic.fifo or not topic.attributes.get("ArchivePolicy"):
         raise InvalidParameter(f"{prefix}ReplayPolicy: Replay is only supported on FIFO topics with an ArchivePolicy")
-    try:
-        policy = json.loads(value)
-    except ValueError:
-        raise InvalidParameter(f"{prefix}ReplayPolicy: failed to parse JSON.") from None
-    if not isinstance(policy, dict):
-        raise InvalidParameter(f"{prefix}ReplayPolicy: failed to parse JSON.")
-    for key in policy:
-        if key not in ("PointType", "StartingPoint", "EndingPoint"):
-            raise InvalidParameter(f"{prefix}ReplayPolicy: invalid JSON. Attribute {key} is unknown.")
+    policy = _policy_object(value, f"{prefix}ReplayPolicy", ("PointType", "StartingPoint", "EndingPoint"))
     if policy.get("PointType") != "Timestamp":
         raise InvalidParameter(f"{prefix}ReplayPolicy: PointType must be Timestamp")
     start = _timestamp(policy.get("StartingPoint"))

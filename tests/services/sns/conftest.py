@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.receivers import Receiver, receiver
 
@@ -15,6 +16,19 @@ REGION = "us-east-1"
 
 def topic_arn(name: str, account: str = ACCOUNT, region: str = REGION) -> str:
     return f"arn:aws:sns:{region}:{account}:{name}"
+
+
+def error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
+    """A refusal as (code, HTTP status, message): the three things a test of bad input checks."""
+    response = excinfo.value.response
+    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Message"]
+
+
+def fails(call: Any, code: str, message: str, status: int = 400, **kwargs: Any) -> None:
+    """Asserts that ``call(**kwargs)`` is refused with this code, message and HTTP status."""
+    with pytest.raises(ClientError) as excinfo:
+        call(**kwargs)
+    assert error(excinfo) == (code, status, message)
 
 
 @pytest.fixture

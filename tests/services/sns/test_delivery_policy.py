@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -49,7 +50,7 @@ def test_aws_documented_example_schedule() -> None:
     backoff = schedule[5:15]
     assert (backoff[0], backoff[-1]) == (1, 60)
     assert backoff == sorted(backoff)
-    assert all(b / a == pytest.approx(backoff[1] / backoff[0], rel=0.01) for a, b in zip(backoff, backoff[1:]))
+    assert all(b / a == pytest.approx(backoff[1] / backoff[0], rel=0.01) for a, b in pairwise(backoff))
     assert schedule[15:] == [60] * 35
 
 

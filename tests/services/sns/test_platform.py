@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from emulator.context import RequestContext
 from emulator.errors import ServiceError
 from emulator.services.sns.platform import platform_payload
-from tests.services.sns.conftest import ACCOUNT, REGION
+from tests.services.sns.conftest import ACCOUNT, REGION, error
 
 CREDENTIALS: dict[str, dict[str, str]] = {
     "GCM": {"PlatformCredential": "api-key"},
@@ -24,11 +24,6 @@ CREDENTIALS: dict[str, dict[str, str]] = {
     "WNS": {"PlatformPrincipal": "sid", "PlatformCredential": "secret"},
 }
 REASON = "Invalid parameter: Attributes Reason: "
-
-
-def error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
-    response = excinfo.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Message"]
 
 
 def make_app(sns: Any, name: str = "app", platform: str = "GCM") -> str:
@@ -47,7 +42,9 @@ def test_create_platform_application_with_each_platforms_credentials(sns: Any, p
 def test_apns_token_credentials_need_team_and_bundle_together(raw_sns: Any) -> None:
     attributes = {"PlatformPrincipal": "KEYID", "PlatformCredential": "signing-key", "ApplePlatformTeamID": "TEAM",
                   "ApplePlatformBundleID": "com.example.app"}
-    arn = raw_sns.create_platform_application(Name="tok", Platform="APNS", Attributes=attributes)["PlatformApplicationArn"]
+    arn = raw_sns.create_platform_application(
+        Name="tok", Platform="APNS", Attributes=attributes
+    )["PlatformApplicationArn"]
     shown = raw_sns.get_platform_application_attributes(PlatformApplicationArn=arn)["Attributes"]
     assert shown == {"Enabled": "true", "ApplePlatformTeamID": "TEAM", "ApplePlatformBundleID": "com.example.app"}
     del attributes["ApplePlatformBundleID"]
@@ -61,9 +58,12 @@ def test_apns_token_credentials_need_team_and_bundle_together(raw_sns: Any) -> N
 @pytest.mark.parametrize(
     ("name", "platform", "attributes", "message"),
     [
-        ("a", "APNS", {"PlatformCredential": "k"}, REASON + "PlatformCredential attribute provided without PlatformPrincipal"),
-        ("a", "ADM", {"PlatformPrincipal": "p"}, REASON + "PlatformPrincipal attribute provided without PlatformCredential"),
-        ("a", "WNS", {"SuccessFeedbackSampleRate": "5"}, REASON + "PlatformPrincipal and PlatformCredential attributes required"),
+        ("a", "APNS", {"PlatformCredential": "k"},
+         REASON + "PlatformCredential attribute provided without PlatformPrincipal"),
+        ("a", "ADM", {"PlatformPrincipal": "p"},
+         REASON + "PlatformPrincipal attribute provided without PlatformCredential"),
+        ("a", "WNS", {"SuccessFeedbackSampleRate": "5"},
+         REASON + "PlatformPrincipal and PlatformCredential attributes required"),
         ("a", "GCM", {"SuccessFeedbackSampleRate": "5"}, REASON + "PlatformCredential attribute required"),
         ("a", "GCM", {"PlatformCredential": "k", "ApplePlatformTeamID": "T"}, "Invalid parameter: AttributeName"),
         ("a", "GCM", {"PlatformCredential": "k", "Colour": "red"}, "Invalid parameter: AttributeName"),
@@ -131,7 +131,8 @@ def test_set_platform_application_attributes_merges_and_validates(raw_sns: Any) 
         (f"arn:aws:sns:{REGION}:{ACCOUNT}:app/GCM/missing", ("NotFound", 404, "PlatformApplication does not exist")),
         (f"arn:aws:sns:{REGION}:111122223333:app/GCM/app", ("NotFound", 404, "PlatformApplication does not exist")),
         ("not-an-arn", ("InvalidParameter", 400, "Invalid parameter: PlatformApplicationArn")),
-        (f"arn:aws:sns:eu-west-1:{ACCOUNT}:app/GCM/app", ("InvalidParameter", 400, "Invalid parameter: PlatformApplicationArn")),
+        (f"arn:aws:sns:eu-west-1:{ACCOUNT}:app/GCM/app",
+         ("InvalidParameter", 400, "Invalid parameter: PlatformApplicationArn")),
     ],
 )
 def test_unknown_or_malformed_application_arns(raw_sns: Any, arn: str, expected: tuple[str, int, str]) -> None:
@@ -181,7 +182,9 @@ def test_delete_platform_application_deletes_its_endpoints_and_is_idempotent(raw
 
 def test_create_platform_endpoint_is_idempotent_by_token(raw_sns: Any) -> None:
     app = make_app(raw_sns, "phones", "APNS_SANDBOX")
-    arn = raw_sns.create_platform_endpoint(PlatformApplicationArn=app, Token="tok", CustomUserData="user-1")["EndpointArn"]
+    arn = raw_sns.create_platform_endpoint(
+        PlatformApplicationArn=app, Token="tok", CustomUserData="user-1"
+    )["EndpointArn"]
     assert re.fullmatch(rf"arn:aws:sns:{REGION}:{ACCOUNT}:endpoint/APNS_SANDBOX/phones/[0-9a-f-]{{36}}", arn)
     for kwargs in ({}, {"CustomUserData": "user-1"}, {"Attributes": {"Enabled": "true"}}):
         assert raw_sns.create_platform_endpoint(PlatformApplicationArn=app, Token="tok", **kwargs)["EndpointArn"] == arn
@@ -189,7 +192,8 @@ def test_create_platform_endpoint_is_idempotent_by_token(raw_sns: Any) -> None:
         raw_sns.create_platform_endpoint(PlatformApplicationArn=app, Token="tok", CustomUserData="user-2")
     assert error(excinfo) == (
         "InvalidParameter", 400,
-        f"Invalid parameter: Token Reason: Endpoint {arn} already exists with the same Token, but different attributes.",
+        f"Invalid parameter: Token Reason: Endpoint {arn} already exists with the same Token, "
+        "but different attributes.",
     )
     other = raw_sns.create_platform_endpoint(PlatformApplicationArn=app, Token="tok-2")["EndpointArn"]
     assert other != arn
@@ -202,7 +206,8 @@ def test_create_platform_endpoint_is_idempotent_by_token(raw_sns: Any) -> None:
     [
         ({"Token": ""}, "Invalid parameter: Token"),
         ({"Token": "t", "CustomUserData": "x" * 2049}, "Invalid parameter: CustomUserData"),
-        ({"Token": "t", "Attributes": {"Enabled": "yes"}}, REASON + "Enabled: Invalid value [yes]. Must be true or false."),
+        ({"Token": "t", "Attributes": {"Enabled": "yes"}},
+         REASON + "Enabled: Invalid value [yes]. Must be true or false."),
         ({"Token": "t", "Attributes": {"Colour": "red"}}, "Invalid parameter: AttributeName"),
     ],
 )
@@ -217,7 +222,9 @@ def test_create_platform_endpoint_rejects_bad_input(raw_sns: Any, kwargs: dict[s
 def test_set_endpoint_attributes_changes_token_and_enabled(raw_sns: Any) -> None:
     app = make_app(raw_sns)
     arn = raw_sns.create_platform_endpoint(PlatformApplicationArn=app, Token="old")["EndpointArn"]
-    raw_sns.set_endpoint_attributes(EndpointArn=arn, Attributes={"Token": "new", "Enabled": "FALSE", "CustomUserData": "u"})
+    raw_sns.set_endpoint_attributes(
+        EndpointArn=arn, Attributes={"Token": "new", "Enabled": "FALSE", "CustomUserData": "u"}
+    )
     assert raw_sns.get_endpoint_attributes(EndpointArn=arn)["Attributes"] == {
         "Enabled": "false", "Token": "new", "CustomUserData": "u"
     }
@@ -276,7 +283,8 @@ def test_publish_endpoint_lookup_answers_what_publish_answers(sns: Any, provider
     assert _lookup_error(provider, "garbage") == ("InvalidParameterException", "Invalid parameter: TargetArn")
     missing = arn[:-36] + "00000000-0000-0000-0000-000000000000"
     assert _lookup_error(provider, missing) == (
-        "InvalidParameterException", "Invalid parameter: TargetArn Reason: No endpoint found for the target arn specified"
+        "InvalidParameterException",
+        "Invalid parameter: TargetArn Reason: No endpoint found for the target arn specified",
     )
     sns.set_platform_application_attributes(PlatformApplicationArn=app, Attributes={"Enabled": "false"})
     assert _lookup_error(provider, arn) == ("PlatformApplicationDisabledException", "Platform application is disabled")
@@ -294,5 +302,7 @@ def test_publish_endpoint_lookup_answers_what_publish_answers(sns: Any, provider
         ("WNS", {"WNS": 5}, "fallback"),
     ],
 )
-def test_platform_payload_picks_the_platforms_key(platform: str, structure: dict[str, Any] | None, expected: str) -> None:
+def test_platform_payload_picks_the_platforms_key(
+    platform: str, structure: dict[str, Any] | None, expected: str
+) -> None:
     assert platform_payload(platform, "fallback", structure) == expected

@@ -129,7 +129,8 @@ BAD_PUBLISH: list[tuple[str, dict[str, Any], str, int, str]] = [
     ("no target", {"Message": "m"}, "InvalidParameter", 400,
      "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter"),
     ("two targets", {"Message": "m", "TopicArn": "{standard}", "PhoneNumber": "+15550100"}, "InvalidParameter", 400,
-     "Invalid parameter: TopicArn or TargetArn Reason: Only one of TopicArn, TargetArn or PhoneNumber may be specified"),
+     "Invalid parameter: TopicArn or TargetArn Reason: "
+     "Only one of TopicArn, TargetArn or PhoneNumber may be specified"),
     ("empty message", {"TopicArn": "{standard}", "Message": ""}, "InvalidParameter", 400,
      "Invalid parameter: Empty message"),
     ("empty subject", {"TopicArn": "{standard}", "Message": "m", "Subject": ""}, "InvalidParameter", 400,
@@ -148,14 +149,20 @@ BAD_PUBLISH: list[tuple[str, dict[str, Any], str, int, str]] = [
      "InvalidParameter", 400, "Invalid parameter: Message Structure - No default entry in JSON message body"),
     ("json default not string", {"TopicArn": "{standard}", "Message": '{"default": 1}', "MessageStructure": "json"},
      "InvalidParameter", 400, "Invalid parameter: Message Structure - No default entry in JSON message body"),
-    ("attribute name character", {"TopicArn": "{standard}", "Message": "m", "MessageAttributes": {"a[b": _attr("String")}},
+    ("attribute name character", {"TopicArn": "{standard}", "Message": "m",
+                                  "MessageAttributes": {"a[b": _attr("String")}},
      "ParameterValueInvalid", 400, "Invalid non-alphanumeric character '#x5B' was found in the message attribute name. "
      "Can only include alphanumeric characters, hyphens, underscores, or dots."),
-    ("attribute name reserved", {"TopicArn": "{standard}", "Message": "m", "MessageAttributes": {"amazon.x": _attr("String")}},
-     "ParameterValueInvalid", 400, "Message attribute names starting with 'AWS.' or 'Amazon.' are reserved for use by Amazon."),
-    ("attribute name aws", {"TopicArn": "{standard}", "Message": "m", "MessageAttributes": {"AWS.Mine": _attr("String")}},
-     "ParameterValueInvalid", 400, "Message attribute names starting with 'AWS.' or 'Amazon.' are reserved for use by Amazon."),
-    ("attribute name too long", {"TopicArn": "{standard}", "Message": "m", "MessageAttributes": {"n" * 257: _attr("String")}},
+    ("attribute name reserved", {"TopicArn": "{standard}", "Message": "m",
+                                 "MessageAttributes": {"amazon.x": _attr("String")}},
+     "ParameterValueInvalid", 400, "Message attribute names starting with 'AWS.' or 'Amazon.' are reserved "
+     "for use by Amazon."),
+    ("attribute name aws", {"TopicArn": "{standard}", "Message": "m",
+                            "MessageAttributes": {"AWS.Mine": _attr("String")}},
+     "ParameterValueInvalid", 400, "Message attribute names starting with 'AWS.' or 'Amazon.' are reserved "
+     "for use by Amazon."),
+    ("attribute name too long", {"TopicArn": "{standard}", "Message": "m",
+                                 "MessageAttributes": {"n" * 257: _attr("String")}},
      "ParameterValueInvalid", 400, "Length of message attribute name must be less than 256 bytes."),
     ("attribute type", {"TopicArn": "{standard}", "Message": "m", "MessageAttributes": {"x": _attr("Text")}},
      "ParameterValueInvalid", 400, "The message attribute 'x' has an invalid message attribute type, the set of "
@@ -166,7 +173,8 @@ BAD_PUBLISH: list[tuple[str, dict[str, Any], str, int, str]] = [
     ("attribute empty", {"TopicArn": "{standard}", "Message": "m", "MessageAttributes": {"x": _attr("String", "")}},
      "ParameterValueInvalid", 400, "The message attribute 'x' must contain non-empty message attribute value for "
      "message attribute type 'String'."),
-    ("attribute no value", {"TopicArn": "{standard}", "Message": "m", "MessageAttributes": {"x": {"DataType": "Number"}}},
+    ("attribute no value", {"TopicArn": "{standard}", "Message": "m",
+                            "MessageAttributes": {"x": {"DataType": "Number"}}},
      "ParameterValueInvalid", 400, "The message attribute 'x' must contain non-empty message attribute value for "
      "message attribute type 'Number'."),
     ("binary as string", {"TopicArn": "{standard}", "Message": "m", "MessageAttributes": {"x": _attr("Binary", "v")}},
@@ -180,10 +188,13 @@ BAD_PUBLISH: list[tuple[str, dict[str, Any], str, int, str]] = [
      "ParameterValueInvalid", 400, "Could not cast message attribute 'x' value to number."),
     ("number too big", {"TopicArn": "{standard}", "Message": "m", "MessageAttributes": {"x": _attr("Number", "1e127")}},
      "ParameterValueInvalid", 400, "Message attribute 'x' number value [1e127] must be between 10^-128 and 10^126."),
-    ("number too small", {"TopicArn": "{standard}", "Message": "m", "MessageAttributes": {"x": _attr("Number", "1e-129")}},
+    ("number too small", {"TopicArn": "{standard}", "Message": "m",
+                          "MessageAttributes": {"x": _attr("Number", "1e-129")}},
      "ParameterValueInvalid", 400, "Message attribute 'x' number value [1e-129] must be between 10^-128 and 10^126."),
-    ("number precision", {"TopicArn": "{standard}", "Message": "m", "MessageAttributes": {"x": _attr("Number", "1." + "1" * 38)}},
-     "ParameterValueInvalid", 400, f"Message attribute 'x' number value [1.{'1' * 38}] must have at most 38 digits of precision."),
+    ("number precision", {"TopicArn": "{standard}", "Message": "m",
+                          "MessageAttributes": {"x": _attr("Number", "1." + "1" * 38)}},
+     "ParameterValueInvalid", 400, f"Message attribute 'x' number value [1.{'1' * 38}] "
+     "must have at most 38 digits of precision."),
     ("string array not json", {"TopicArn": "{standard}", "Message": "m",
                                "MessageAttributes": {"x": _attr("String.Array", "[a")}},
      "InvalidParameter", 400, "Invalid parameter: Message attribute 'x' of type String.Array must be a JSON array of "

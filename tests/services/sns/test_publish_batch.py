@@ -93,8 +93,10 @@ def test_fifo_batch_keeps_order_and_deduplicates(sns: Any, fifo: str, handed: li
     assert list(ok) == ["a", "b", "c", "e"]
     assert (ok["c"]["MessageId"], ok["c"]["SequenceNumber"]) == (ok["a"]["MessageId"], ok["a"]["SequenceNumber"])
     assert int(ok["a"]["SequenceNumber"]) < int(ok["b"]["SequenceNumber"]) < int(ok["e"]["SequenceNumber"])
-    assert answer["Failed"] == [{"Id": "d", "Code": "InvalidParameter", "SenderFault": True,
-                                 "Message": "Invalid parameter: The MessageGroupId parameter is required for FIFO topics"}]
+    assert answer["Failed"] == [{
+        "Id": "d", "Code": "InvalidParameter", "SenderFault": True,
+        "Message": "Invalid parameter: The MessageGroupId parameter is required for FIFO topics",
+    }]
     assert [m.message for m in handed] == ["1", "2", "5"]
     # Across batches too.
     again = sns.publish_batch(TopicArn=fifo, PublishBatchRequestEntries=[batch[1]])

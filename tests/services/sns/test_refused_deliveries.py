@@ -87,12 +87,17 @@ def events(url: str, queue: str) -> list[dict[str, Any]]:
     return [json.loads(entry["payload"]["MessageBody"]) for entry in recorded(url, endpoint=queue)]
 
 
+def gcm_app(sns: Any, **event_topics: str) -> str:
+    """A GCM application whose event attributes (``EventDeliveryFailure=arn``, ...) name these topics."""
+    application = sns.create_platform_application(Name="app", Platform="GCM", Attributes={**GCM, **event_topics})
+    return application["PlatformApplicationArn"]
+
+
 @pytest.mark.parametrize("attribute", ["EventEndpointCreated", "EventEndpointUpdated", "EventEndpointDeleted"])
 def test_endpoint_changes_publish_the_applications_events(sns: Any, emulator_url: str,
                                                          events_queue: tuple[str, str], attribute: str) -> None:
     events_topic, queue = events_queue
-    app = sns.create_platform_application(Name="app", Platform="GCM",
-                                          Attributes={**GCM, attribute: events_topic})["PlatformApplicationArn"]
+    app = gcm_app(sns, **{attribute: events_topic})
     endpoint = sns.create_platform_endpoint(PlatformApplicationArn=app, Token="device-1")["EndpointArn"]
     sns.create_platform_endpoint(PlatformApplicationArn=app, Token="device-1")  # the same: no event
     sns.set_endpoint_attributes(EndpointArn=endpoint, Attributes={"CustomUserData": "u1"})
@@ -117,9 +122,7 @@ def test_endpoint_changes_publish_the_applications_events(sns: Any, emulator_url
 def test_a_topic_push_that_cannot_be_delivered_fails_and_raises_the_delivery_failure_event(
         sns: Any, emulator_url: str, events_queue: tuple[str, str], change: str, failure: tuple[str, str]) -> None:
     events_topic, queue = events_queue
-    app = sns.create_platform_application(Name="app", Platform="GCM",
-                                          Attributes={**GCM, "EventDeliveryFailure": events_topic})[
-        "PlatformApplicationArn"]
+    app = gcm_app(sns, EventDeliveryFailure=events_topic)
     endpoint = sns.create_platform_endpoint(PlatformApplicationArn=app, Token="device-1")["EndpointArn"]
     topic_arn = sns.create_topic(Name="news")["TopicArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="application", Endpoint=endpoint)
@@ -144,9 +147,7 @@ def test_a_topic_push_that_cannot_be_delivered_fails_and_raises_the_delivery_fai
 def test_a_topic_push_to_an_enabled_endpoint_is_delivered_without_an_event(sns: Any, emulator_url: str,
                                                                           events_queue: tuple[str, str]) -> None:
     events_topic, queue = events_queue
-    app = sns.create_platform_application(Name="app", Platform="GCM",
-                                          Attributes={**GCM, "EventDeliveryFailure": events_topic})[
-        "PlatformApplicationArn"]
+    app = gcm_app(sns, EventDeliveryFailure=events_topic)
     endpoint = sns.create_platform_endpoint(PlatformApplicationArn=app, Token="device-1")["EndpointArn"]
     topic_arn = sns.create_topic(Name="news")["TopicArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="application", Endpoint=endpoint)
@@ -174,9 +175,7 @@ def test_a_failed_push_through_the_failure_topic_itself_raises_no_event(sns: Any
                                                                        provider: Any) -> None:
     """Else each event would fail and raise the next one, forever."""
     events_topic = sns.create_topic(Name="app-events")["TopicArn"]
-    app = sns.create_platform_application(Name="app", Platform="GCM",
-                                          Attributes={**GCM, "EventDeliveryFailure": events_topic})[
-        "PlatformApplicationArn"]
+    app = gcm_app(sns, EventDeliveryFailure=events_topic)
     endpoint = sns.create_platform_endpoint(PlatformApplicationArn=app, Token="device-1",
                                             Attributes={"Enabled": "false"})["EndpointArn"]
     sns.subscribe(TopicArn=events_topic, Protocol="application", Endpoint=endpoint)

@@ -10,14 +10,9 @@ from botocore.exceptions import ClientError
 from emulator.context import RequestContext
 from emulator.errors import ServiceError
 from emulator.testing import admin
-from tests.services.sns.conftest import ACCOUNT, REGION
+from tests.services.sns.conftest import ACCOUNT, REGION, error
 
 BAD_FORMAT = "Invalid parameter: PhoneNumber Reason: input incorrectly formatted"
-
-
-def error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
-    response = excinfo.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Message"]
 
 
 def advance(emulator_url: str, seconds: float) -> None:
@@ -118,7 +113,9 @@ def test_phone_operations_want_e164(raw_sns: Any, provider: Any, phone: str) -> 
 def test_sandbox_number_life_cycle(sns: Any, raw_sns: Any, provider: Any, emulator_url: str) -> None:
     assert sns.get_sms_sandbox_account_status()["IsInSandbox"] is False
     sns.create_sms_sandbox_phone_number(PhoneNumber="+15550002222", LanguageCode="de-DE")
-    assert sns.list_sms_sandbox_phone_numbers()["PhoneNumbers"] == [{"PhoneNumber": "+15550002222", "Status": "Pending"}]
+    assert sns.list_sms_sandbox_phone_numbers()["PhoneNumbers"] == [
+        {"PhoneNumber": "+15550002222", "Status": "Pending"}
+    ]
     otp = provider._sandbox_otp(ACCOUNT, REGION, "+15550002222")
     assert otp is not None and len(otp) == 6 and otp.isdigit()
 
@@ -127,7 +124,9 @@ def test_sandbox_number_life_cycle(sns: Any, raw_sns: Any, provider: Any, emulat
         raw_sns.verify_sms_sandbox_phone_number(PhoneNumber="+15550002222", OneTimePassword=wrong)
     assert error(excinfo) == ("VerificationException", 400, "Invalid one-time password.")
     sns.verify_sms_sandbox_phone_number(PhoneNumber="+15550002222", OneTimePassword=otp)
-    assert sns.list_sms_sandbox_phone_numbers()["PhoneNumbers"] == [{"PhoneNumber": "+15550002222", "Status": "Verified"}]
+    assert sns.list_sms_sandbox_phone_numbers()["PhoneNumbers"] == [
+        {"PhoneNumber": "+15550002222", "Status": "Verified"}
+    ]
     assert provider._sandbox_otp(ACCOUNT, REGION, "+15550002222") is None
 
     with pytest.raises(ClientError) as excinfo:

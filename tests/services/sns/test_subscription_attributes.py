@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.services.sns.conftest import ACCOUNT, REGION
-from tests.services.sns.test_subscriptions import DEVICE, FUNCTION, QUEUE, ROLE, STREAM, error, sent, the_topic
+from tests.services.sns.conftest import ACCOUNT, REGION, error
+from tests.services.sns.test_subscriptions import DEVICE, FUNCTION, QUEUE, ROLE, STREAM, sent, the_topic
 
 __all__ = ["sent"]  # the fixture, shared with test_subscriptions
 
@@ -211,6 +211,9 @@ def test_replay_policy_on_a_fifo_topic_with_an_archive(sns: Any, raw_sns: Any, p
     got = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
     assert got["ReplayStatus"] == "Completed" and json.loads(got["ReplayPolicy"]) == policy
     for bad, message in [
+        ("{", "failed to parse JSON."),
+        ([policy], "failed to parse JSON."),
+        ({**policy, "Colour": "red"}, "invalid JSON. Attribute Colour is unknown."),
         ({"PointType": "Sequence", "StartingPoint": "2023-11-14T22:14:20Z"}, "PointType must be Timestamp"),
         ({"PointType": "Timestamp"}, "StartingPoint must be an ISO 8601 timestamp"),
         ({"PointType": "Timestamp", "StartingPoint": "2999-01-01T00:00:00Z"}, "StartingPoint cannot be in the future"),
@@ -218,6 +221,6 @@ def test_replay_policy_on_a_fifo_topic_with_an_archive(sns: Any, raw_sns: Any, p
     ]:
         with pytest.raises(ClientError) as excinfo:
             raw_sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="ReplayPolicy",
-                                                AttributeValue=json.dumps(bad))
+                                                AttributeValue=bad if isinstance(bad, str) else json.dumps(bad))
         assert error(excinfo) == ("InvalidParameter", 400, f"Invalid parameter: ReplayPolicy: {message}")
     assert len(replayed) == 1

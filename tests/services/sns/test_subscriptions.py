@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from emulator.services.sns import fanout
 from emulator.testing import admin
-from tests.services.sns.conftest import ACCOUNT, REGION
+from tests.services.sns.conftest import ACCOUNT, REGION, error
 
 OTHER = "111111111111"
 QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:q"
@@ -35,11 +35,6 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 @pytest.fixture
 def topic(sns: Any) -> str:
     return sns.create_topic(Name="t")["TopicArn"]
-
-
-def error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
-    response = excinfo.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Message"]
 
 
 def stored(provider: Any, arn: str, account: str = ACCOUNT) -> Any:

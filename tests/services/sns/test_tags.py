@@ -7,19 +7,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.services.sns.conftest import topic_arn
+from tests.services.sns.conftest import fails, topic_arn
 
 
 def tags(**pairs: str) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in pairs.items()]
-
-
-def fails(call: Any, code: str, message: str, status: int, **kwargs: Any) -> None:
-    with pytest.raises(ClientError) as caught:
-        call(**kwargs)
-    error = caught.value.response
-    assert (error["Error"]["Code"], error["Error"]["Message"]) == (code, message)
-    assert error["ResponseMetadata"]["HTTPStatusCode"] == status
 
 
 def test_tag_untag_and_list(sns: Any) -> None:

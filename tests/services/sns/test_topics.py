@@ -6,10 +6,9 @@ import json
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from emulator.testing import admin
-from tests.services.sns.conftest import topic_arn
+from tests.services.sns.conftest import fails, topic_arn
 
 FIFO_NAME_ERROR = (
     "Invalid parameter: Fifo Topic names must end with .fifo and must be made up of only uppercase and "
@@ -24,14 +23,6 @@ DEFAULT_EFFECTIVE = {
         "disableSubscriptionOverrides": False,
     }
 }
-
-
-def fails(call: Any, code: str, message: str, status: int = 400, **kwargs: Any) -> None:
-    with pytest.raises(ClientError) as caught:
-        call(**kwargs)
-    error = caught.value.response
-    assert (error["Error"]["Code"], error["Error"]["Message"]) == (code, message)
-    assert error["ResponseMetadata"]["HTTPStatusCode"] == status
 
 
 def test_new_topic_shows_aws_default_attributes(sns: Any) -> None:
