@@ -157,7 +157,7 @@ def _delivery(provider: Any, ctx: RequestContext, store: SnsStore, topic: Topic,
         return _envelope(provider, topic, sub, message, text, base_url, replayed, signature_version)
 
     def body() -> str:
-        return text if raw else json.dumps(envelope())
+        return text if raw else formats.to_json(envelope())
 
     extra: dict[str, Any] = {"replayed": True} if replayed else {}
     info = _info(topic.arn, sub, protocol, sub.endpoint, message.message_id, "Notification", **extra)
@@ -259,8 +259,8 @@ def _payload(store: SnsStore, topic: Topic, sub: Subscription, message: Message,
         return lambda: formats.email_notification(sender, message, text, sub.endpoint, unsubscribe)
     if protocol == "email-json":
         sender = formats.email_sender(topic)
-        return lambda: {"to": sub.endpoint, "from": sender,
-                        "subject": message.subject or formats.EMAIL_DEFAULT_SUBJECT, "body": json.dumps(envelope())}
+        subject = message.subject or formats.EMAIL_DEFAULT_SUBJECT
+        return lambda: {"to": sub.endpoint, "from": sender, "subject": subject, "body": formats.to_json(envelope())}
     if protocol == "application":
         return _application_payload(store, sub, message)
     return lambda: {"phoneNumber": sub.endpoint, "message": text}  # sms
@@ -308,7 +308,7 @@ def _confirmation_delivery(topic: Topic, sub: Subscription, message_type: str, d
         headers = formats.http_headers(message_type, message_id, topic.arn, subscription_header,
                                         delivery_policy.content_type(effective))
         return Delivery(
-            target=HttpTarget(sub.endpoint, headers=headers, body=lambda: json.dumps(document()).encode("utf-8"),
+            target=HttpTarget(sub.endpoint, headers=headers, body=lambda: formats.to_json(document()).encode("utf-8"),
                               classify=classify),
             retry=delivery_policy.retry_policy(effective), **common,
         )
@@ -321,10 +321,10 @@ def _confirmation_delivery(topic: Topic, sub: Subscription, message_type: str, d
     if sub.protocol == "email-json":
         def mail_json() -> dict[str, str]:
             return {"to": sub.endpoint, "from": sender,
-                    "subject": formats.EMAIL_CONFIRMATION_SUBJECT, "body": json.dumps(document())}
+                    "subject": formats.EMAIL_CONFIRMATION_SUBJECT, "body": formats.to_json(document())}
         return Delivery(target=RecordTarget(mail_json), **common)
     # An SQS queue (or a Lambda function) of another account receives the document itself.
-    return Delivery(target=RecordTarget(lambda: {"MessageBody": json.dumps(document())}), **common)
+    return Delivery(target=RecordTarget(lambda: {"MessageBody": formats.to_json(document())}), **common)
 
 
 def _signed(provider: Any, document: dict[str, Any], base_url: str) -> dict[str, Any]:

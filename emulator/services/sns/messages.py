@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -65,6 +66,29 @@ def envelope_attributes(attributes: dict[str, dict[str, Any]]) -> dict[str, dict
             value = str(attribute.get("StringValue", ""))
         shown[name] = {"Type": str(attribute.get("DataType", "String")), "Value": value}
     return shown
+
+
+def to_json(document: dict[str, Any]) -> str:
+    """A message document as SNS writes it on the wire (HTTP bodies, SQS message bodies, email-json).
+
+    SNS's documents are printed as Jackson's pretty printer prints them: one member a line, indented
+    by two spaces, ``"Name" : value``, text as UTF-8 (not ``\\u`` escapes), and the
+    ``MessageAttributes`` object with one compact attribute a line. Subscribers that compare bodies
+    or parse them line by line see what they see from AWS.
+    """
+    lines = []
+    for name, value in document.items():
+        if isinstance(value, dict):
+            members = ",\n".join(
+                f"    {json.dumps(key, ensure_ascii=False)} : "
+                f"{json.dumps(item, ensure_ascii=False, separators=(',', ':'))}"
+                for key, item in value.items()
+            )
+            text = "{\n" + members + "\n  }" if members else "{ }"
+        else:
+            text = json.dumps(value, ensure_ascii=False)
+        lines.append(f"  {json.dumps(name, ensure_ascii=False)} : {text}")
+    return "{\n" + ",\n".join(lines) + "\n}"
 
 
 def text_for(message: Message, protocol: str) -> str:

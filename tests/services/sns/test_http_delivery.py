@@ -65,6 +65,18 @@ def test_notification_envelope_and_headers(sns: Any, http_receiver: Receiver, em
     }
 
 
+def test_the_body_is_printed_as_sns_prints_it(sns: Any, http_receiver: Receiver) -> None:
+    topic_arn = sns.create_topic(Name="orders")["TopicArn"]
+    subscribe_confirmed(sns, topic_arn, http_receiver)
+    message_id = sns.publish(TopicArn=topic_arn, Message='{"total": "12 €"}', MessageAttributes={
+        "color": {"DataType": "String", "StringValue": "red"}})["MessageId"]
+    lines = http_receiver.wait_for(2)[1].body.decode("utf-8").split("\n")
+    assert lines[:4] == ["{", '  "Type" : "Notification",', f'  "MessageId" : "{message_id}",',
+                         f'  "TopicArn" : "{topic_arn}",']
+    assert lines[4] == '  "Message" : "{\\"total\\": \\"12 €\\"}",'  # UTF-8 text, quotes escaped
+    assert lines[-4:] == ['  "MessageAttributes" : {', '    "color" : {"Type":"String","Value":"red"}', "  }", "}"]
+
+
 def test_without_subject_and_attributes_those_keys_are_absent(sns: Any, http_receiver: Receiver) -> None:
     topic_arn = sns.create_topic(Name="orders")["TopicArn"]
     subscribe_confirmed(sns, topic_arn, http_receiver)
