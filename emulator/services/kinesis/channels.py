@@ -308,7 +308,7 @@ class ChannelsMixin(KinesisBase):
                 "Specify a customer managed KMS key."
             )
         if tags:
-            check_tags(tags)
+            check_tags(tags, f"channel {channel_name}")
         config = self._destination_config(kind, s3_destination_configuration, s3_tables_destination_configuration)
         stream_arn = source["StreamARN"]
         parsed = parse_stream_arn(stream_arn)

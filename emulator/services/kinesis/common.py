@@ -9,7 +9,7 @@ from typing import Any
 from emulator import clock
 from emulator.context import RequestContext, partition_for
 from emulator.services import pagination
-from emulator.services.kinesis import limits
+from emulator.services.kinesis import limits, sequence
 from emulator.services.kinesis.errors import (
     ExpiredNextTokenException,
     InvalidArgumentException,
@@ -43,6 +43,17 @@ def parse_consumer_arn(arn: str) -> tuple[str, str, str, str] | None:
 
 def not_found(name: str, account: str) -> ResourceNotFoundException:
     return ResourceNotFoundException(f"Stream {name} under account {account} not found.")
+
+
+def normalized_shard_id(shard_id: str, stream_name: str, account: str) -> str:
+    """``shard_id`` as AWS names it (``shardId-%012d``). AWS parses the id before it looks the stream
+    up, so an id it cannot read is not found even on a stream that does not exist."""
+    index = sequence.shard_index(shard_id)
+    if index is None:
+        raise ResourceNotFoundException(
+            f"Could not find shard {shard_id} in stream {stream_name} under account {account}."
+        )
+    return sequence.shard_id(index)
 
 
 def check_created_at(stream: Stream, account: str, created: Any) -> None:

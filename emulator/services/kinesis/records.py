@@ -18,7 +18,7 @@ from typing import Any
 from emulator import clock
 from emulator.context import RequestContext
 from emulator.services.kinesis import iterators, limits, sequence, shards
-from emulator.services.kinesis.common import KinesisBase, parse_stream_arn
+from emulator.services.kinesis.common import KinesisBase, normalized_shard_id, parse_stream_arn
 from emulator.services.kinesis.errors import (
     InvalidArgumentException,
     ProvisionedThroughputExceededException,
@@ -223,20 +223,16 @@ class RecordsMixin(KinesisBase):
         store = self._store(ctx)
         now = clock.now()
         name = self._stream_name(ctx, stream_name, stream_arn)
-        index = sequence.shard_index(shard_id)
-        padded = sequence.shard_id(index) if index is not None else shard_id
+        padded = normalized_shard_id(shard_id, name, ctx.account)
+        missing = f"Shard {padded} in stream {name} under account {ctx.account} does not exist"
         with store.lock:
             try:
                 stream = self._readable(ctx, store, stream_name, stream_arn, now)
             except ResourceNotFoundException:
-                raise ResourceNotFoundException(
-                    f"Shard {padded} in stream {name} under account {ctx.account} does not exist"
-                ) from None
-            shard = stream.shard_by_id(shard_id)
+                raise ResourceNotFoundException(missing) from None
+            shard = stream.shard_by_id(padded)
             if shard is None:
-                raise ResourceNotFoundException(
-                    f"Shard {padded} in stream {name} under account {ctx.account} does not exist"
-                )
+                raise ResourceNotFoundException(missing)
             position = self._start_position(
                 stream, shard, shard_iterator_type, starting_sequence_number, timestamp, now, "GetShardIterator"
             )

@@ -10,13 +10,14 @@ from typing import Any
 
 from emulator import clock
 from emulator.context import RequestContext
-from emulator.services.kinesis import limits, sequence, shards
-from emulator.services.kinesis.common import KinesisBase, not_active
+from emulator.services.kinesis import limits, shards
+from emulator.services.kinesis.common import KinesisBase, normalized_shard_id, not_active
 from emulator.services.kinesis.errors import (
     InvalidArgumentException,
     LimitExceededException,
     ResourceInUseException,
     ResourceNotFoundException,
+    ValidationException,
 )
 from emulator.services.kinesis.models import KinesisStore, Pending, Shard, Stream
 from emulator.services.kinesis.queues import queues_on
@@ -24,12 +25,11 @@ from emulator.services.kinesis.queues import queues_on
 
 class ReshardingMixin(KinesisBase):
     def _reshardable(self, ctx: RequestContext, stream: Stream, shard_id: str) -> Shard:
+        """The shard ``shard_id`` (already normalised) names."""
         shard = stream.shard_by_id(shard_id)
         if shard is None:
-            index = sequence.shard_index(shard_id)
-            shown = sequence.shard_id(index) if index is not None else shard_id
             raise ResourceNotFoundException(
-                f"Could not find shard {shown} in stream {stream.name} under account {ctx.account}."
+                f"Could not find shard {shard_id} in stream {stream.name} under account {ctx.account}."
             )
         return shard
 
@@ -40,7 +40,7 @@ class ReshardingMixin(KinesisBase):
         )
 
     def _check_provisioned(self, ctx: RequestContext, stream: Stream, operation: str) -> None:
-        """SplitShard, MergeShards and UpdateShardCount are for PROVISIONED streams only."""
+        """SplitShard and MergeShards are for PROVISIONED streams only."""
         if stream.mode != "PROVISIONED":
             raise InvalidArgumentException(
                 f"{operation} is not supported for stream {stream.name} under account {ctx.account} "
@@ -63,12 +63,14 @@ class ReshardingMixin(KinesisBase):
         stream_arn: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        name = self._stream_name(ctx, stream_name, stream_arn)
+        shard_id = normalized_shard_id(shard_to_split, name, ctx.account)
         store = self._store(ctx)
         now = clock.now()
         with store.lock:
             stream = self._find(ctx, store, stream_name, stream_arn, now)
             self._check_provisioned(ctx, stream, "SplitShard")
-            shard = self._reshardable(ctx, stream, shard_to_split)
+            shard = self._reshardable(ctx, stream, shard_id)
             self._check_shard_limit(ctx, store, 1)  # type: ignore[attr-defined]
             key = int(new_starting_hash_key)
             if not shard.start_hash + 1 < key < shard.end_hash:
@@ -95,13 +97,16 @@ class ReshardingMixin(KinesisBase):
         stream_arn: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        name = self._stream_name(ctx, stream_name, stream_arn)
+        first_id = normalized_shard_id(shard_to_merge, name, ctx.account)
+        second_id = normalized_shard_id(adjacent_shard_to_merge, name, ctx.account)
         store = self._store(ctx)
         now = clock.now()
         with store.lock:
             stream = self._find(ctx, store, stream_name, stream_arn, now)
             self._check_provisioned(ctx, stream, "MergeShards")
-            first = self._reshardable(ctx, stream, shard_to_merge)
-            second = self._reshardable(ctx, stream, adjacent_shard_to_merge)
+            first = self._reshardable(ctx, stream, first_id)
+            second = self._reshardable(ctx, stream, second_id)
             if first is second or not shards.are_adjacent(first, second):
                 raise InvalidArgumentException(
                     f"Shards {first.shard_id} and {second.shard_id} in stream {stream.name} under account "
@@ -129,7 +134,11 @@ class ReshardingMixin(KinesisBase):
         now = clock.now()
         with store.lock:
             stream = self._active(ctx, store, stream_name, stream_arn, now)
-            self._check_provisioned(ctx, stream, "UpdateShardCount")
+            if stream.mode != "PROVISIONED":
+                # Unlike SplitShard and MergeShards, AWS words this one as a malformed request.
+                raise ValidationException(
+                    f"Request is invalid. Stream {stream.name} under account {ctx.account} is in On-Demand mode."
+                )
             current = len(stream.open_shards)
             counts = f"Current open shard count: {current}, Target shard count: {target_shard_count}"
             limit = min(self._shard_limit(ctx.region), limits.MAX_SHARDS_PER_STREAM)  # type: ignore[attr-defined]

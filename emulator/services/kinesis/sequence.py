@@ -17,6 +17,7 @@ shard index (32) | zero (56).
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import NamedTuple
 
 MAX_HASH_KEY = 2**128 - 1
@@ -75,9 +76,19 @@ def shard_id(index: int) -> str:
     return f"shardId-{index:012d}"
 
 
+MAX_SHARD_INDEX = 2**31 - 1
+_DIGITS = re.compile(r"[0-9]+")
+
+
 def shard_index(shard_id_text: str) -> int | None:
-    """``shardId-000000000003`` -> 3. AWS also accepts the bare number and pads it."""
+    """The index a shard id names, or None when AWS could not parse it.
+
+    AWS reads only the ASCII digits after the last ``-`` (or the whole id when it has none), as a
+    Java ``int``: ``shardId-000000000003``, ``shardId-3``, ``3`` and ``any-name-0003`` all name shard 3,
+    while ``2.14E4``, ``shardId-`` and ``shardId-002147483648`` (too big) name none.
+    """
     text = shard_id_text.rsplit("-", 1)[-1]
-    if not text.isdigit() or len(text) > 12:
+    if not _DIGITS.fullmatch(text):
         return None
-    return int(text)
+    index = int(text)
+    return index if index <= MAX_SHARD_INDEX else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from typing import Any
 
 from emulator import clock
@@ -18,26 +18,41 @@ from emulator.services.kinesis.common import (
 from emulator.services.kinesis.errors import InvalidArgumentException, ResourceNotFoundException
 from emulator.services.kinesis.models import KinesisStore, Stream
 
-# Unicode letters, digits, white space and _ . / = + - % @ : (as AWS lists them).
-_VALID_TAG = re.compile(r"^[\w\s./=+\-%@:]*$", re.UNICODE)
+# What AWS's tag pattern allows besides the symbols: Unicode letters, digits (any number) and white
+# space in the sense of the separators, so a tab or a newline is refused like ``:`` or ``#``.
+_SYMBOLS = frozenset("_./=+-%@")
+_CATEGORIES = frozenset("LNZ")
 
 
-def check_tags(tags: dict[str, str] | list[str]) -> None:
+def _allowed(text: str) -> bool:
+    return all(ch in _SYMBOLS or unicodedata.category(ch)[0] in _CATEGORIES for ch in text)
+
+
+def check_tags(tags: dict[str, str] | list[str], what: str, removing: bool = False) -> None:
+    """The characters of tag keys (and values) that would be added to, or removed from, ``what``.
+
+    AWS checks them twice: against the pattern its documentation gives (which lists ``%``), then
+    against a stricter rule of its own that refuses ``%`` with another message.
+    """
     texts = list(tags) + (list(tags.values()) if isinstance(tags, dict) else [])
-    if any(not _VALID_TAG.match(text) for text in texts):
+    if not all(_allowed(text) for text in texts):
         raise InvalidArgumentException(
             "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, "
-            "_ . / = + - % @ :."
+            "_ . / = + - % @."
         )
-    if any(key.startswith("aws:") for key in tags):
-        raise InvalidArgumentException("Tag keys starting with 'aws:' are reserved for AWS use.")
+    if any("%" in text for text in texts):
+        change = "remove tags from" if removing else "add tags to"
+        raise InvalidArgumentException(
+            f"Failed to {change} {what} because some tags contained illegal characters. The allowed characters "
+            "are Unicode letters, white-spaces, '_',',','/','=','+','-','@'."
+        )
 
 
 def check_new_tags(target: dict[str, str], tags: dict[str, str], what: str) -> None:
-    """Whether ``tags`` may be added to a resource (``what``) that has ``target``: characters, the
-    reserved ``aws:`` prefix and at most 50 tags in all (TagResource, AddTagsToStream, CreateStream,
-    RegisterStreamConsumer)."""
-    check_tags(tags)
+    """Whether ``tags`` may be added to a resource (``what``) that has ``target``: characters and at
+    most 50 tags in all (TagResource, AddTagsToStream, CreateStream, RegisterStreamConsumer, CreateQueue).
+    A key cannot start with the reserved ``aws:``, since ``:`` is not allowed at all."""
+    check_tags(tags, what)
     if len(set(target) | set(tags)) > limits.MAX_TAGS_PER_STREAM:
         raise InvalidArgumentException(
             f"Failed to add tags to {what} because a given resource cannot have more than "
@@ -105,10 +120,10 @@ class TaggingMixin(KinesisBase):
         stream_arn: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
-        check_tags(tag_keys)
         store = self._store(ctx)
         with store.lock:
             stream = self._taggable(ctx, store, stream_name, stream_arn, clock.now())
+            check_tags(tag_keys, f"stream {stream.name} under account {ctx.account}", removing=True)
             for key in tag_keys:
                 stream.tags.pop(key, None)
         return {}
@@ -143,10 +158,10 @@ class TaggingMixin(KinesisBase):
     def untag_resource(
         self, ctx: RequestContext, *, tag_keys: list[str], resource_arn: str, **_: Any
     ) -> dict[str, Any]:
-        check_tags(tag_keys)
         store = self._store(ctx)
         with store.lock:
             target = self._tag_target(ctx, store, resource_arn, clock.now())
+            check_tags(tag_keys, f"resource {resource_arn}", removing=True)
             for key in tag_keys:
                 target.pop(key, None)
         return {}

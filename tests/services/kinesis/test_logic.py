@@ -54,7 +54,20 @@ def test_foreign_sequence_numbers_do_not_decode(text: str) -> None:
     assert sequence.decode(text) is None
 
 
-@pytest.mark.parametrize(("text", "index"), [("shardId-000000000003", 3), ("3", 3), ("shardId-x", None), ("", None)])
+@pytest.mark.parametrize(
+    ("text", "index"),
+    [
+        ("shardId-000000000003", 3),
+        ("3", 3),
+        ("any-name-0003", 3),
+        ("-00002147483647", 2**31 - 1),
+        ("shardId-2147483648", None),
+        ("shardId-x", None),
+        ("shardId-", None),
+        ("2.14E4", None),
+        ("", None),
+    ],
+)
 def test_shard_ids_parse_like_aws(text: str, index: int | None) -> None:
     assert sequence.shard_index(text) == index
 

@@ -317,7 +317,7 @@ def test_update_stream_mode_switches_capacity_mode(kinesis) -> None:
     )
     assert (
         error_of(kinesis.update_shard_count, StreamName="s", TargetShardCount=3, ScalingType="UNIFORM_SCALING")[0]
-        == "InvalidArgumentException"
+        == "ValidationException"
     )
 
 
