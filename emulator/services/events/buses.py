@@ -3,8 +3,8 @@ and ``bus_allows``, the check PutEvents makes before it delivers to another acco
 
 Every account and region has the ``default`` bus, which can be updated, tagged and given a policy but
 never deleted, and up to 100 buses in all. A custom bus's name has no ``/`` and does not start with
-``aws.``; those are kept for partner buses, whose name is their partner event source's (partner
-event sources arrive with issue 9: until then none exists, and CreateEventBus answers so).
+``aws.``; those are kept for partner buses, whose name is their partner event source's (a source a
+partner offered to this account: ``partners.py``).
 
 A bus's resource policy is kept as the JSON text DescribeEventBus answers (``EventBus.policy``),
 written compactly in the order AWS writes it. PutPermission either adds (or replaces, by Sid) one
@@ -239,8 +239,8 @@ class BusesMixin(EventsBase):
         if name in store.buses:
             raise ResourceAlreadyExistsException(f"Event bus {name} already exists.")
         if event_source_name is not None:
-            # Partner event sources (issue 9) are looked up here; none exists yet.
-            raise ResourceNotFoundException(f"Event source {event_source_name} does not exist.")
+            self._claim_event_source(store, name, event_source_name)  # partners.py
+            return
         if name.startswith("aws."):
             raise ValidationException("EventBus name starting with 'aws.' is not valid.")
         if "/" in name:
@@ -346,6 +346,8 @@ class BusesMixin(EventsBase):
             if bus.rules:
                 raise ValidationException("EventBus can't be deleted since it has rules.")
             del store.buses[name]
+            if bus.event_source_name:
+                self._release_event_source(store, bus)  # partners.py
         return {}
 
     def put_permission(

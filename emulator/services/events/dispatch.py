@@ -255,6 +255,8 @@ def _kind(arn: str) -> str:
         return "sns"
     if service == "events" and resource.startswith("event-bus/"):
         return "bus"
+    if service == "events" and resource.startswith("api-destination/"):
+        return "api-destination"
     return "record"
 
 
@@ -285,13 +287,23 @@ def _delivery(provider: Any, store: EventsStore, bus: EventBus, rule: Rule, targ
               event: dict[str, Any], ctx: RequestContext, ingestion: str, trace_header: str | None) -> Delivery:
     spec = dict(target.spec)  # a later PutTargets replaces the rule's entry, never this delivery's
     spec.setdefault("Arn", target.arn)
-    attempt = EventTarget(kind, spec, event, rule, store.account, ingestion, ctx.base_url, trace_header)
-    retry = EventRetry.of(spec.get("RetryPolicy"), seed=f"{event['id']}/{rule.arn}/{target.id}")
+    seed = f"{event['id']}/{rule.arn}/{target.id}"
+    not_before = None
+    if kind == "api-destination":  # a real HTTP request (invocation.py), paced by the destination's rate
+        from emulator.services.events.invocation import ApiDestinationRetry, ApiDestinationTarget
+
+        attempt = ApiDestinationTarget(spec, event, rule, store, ingestion, trace_header)
+        retry = ApiDestinationRetry.of(spec.get("RetryPolicy"), seed=seed)
+        not_before = attempt.not_before
+    else:
+        attempt = EventTarget(kind, spec, event, rule, store.account, ingestion, ctx.base_url, trace_header)
+        retry = EventRetry.of(spec.get("RetryPolicy"), seed=seed)
     info = {"bus": bus.name, "rule": rule.name, "ruleArn": rule.arn, "target": target.id,
             "targetArn": target.arn, "eventId": event["id"]}
     queue = (spec.get("DeadLetterConfig") or {}).get("Arn")
     return Delivery(source="events", account=store.account, region=store.region, target=attempt, retry=retry,
-                    info=info, on_failure=_dead_letter(provider, queue, attempt, retry, info) if queue else None)
+                    info=info, not_before=not_before,
+                    on_failure=_dead_letter(provider, queue, attempt, retry, info) if queue else None)
 
 
 def _dead_letter(provider: Any, queue_arn: str, attempt: EventTarget, retry: EventRetry,

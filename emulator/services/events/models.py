@@ -62,6 +62,39 @@ class EventBus:
     ruleset: Ruleset = field(default_factory=Ruleset)
 
 
+@dataclass
+class Endpoint:
+    """A global endpoint (``endpoints.py``); its routing, replication and buses as the request gave them."""
+
+    name: str
+    arn: str
+    endpoint_id: str
+    routing_config: dict[str, Any]
+    event_buses: list[dict[str, str]]
+    replication_config: dict[str, str]
+    role_arn: str | None = None
+    description: str | None = None
+    state: str = "CREATING"  # CREATING, ACTIVE, UPDATING, DELETING
+    ready_at: float = 0.0  # when a CREATING, UPDATING or DELETING endpoint moves on
+    created: float = field(default_factory=clock.now)
+    modified: float = field(default_factory=clock.now)
+
+
+@dataclass
+class PartnerEventSource:
+    """A partner event source (``partners.py``), kept by the partner's store (``partner_sources``) and
+    by the store of the account it is offered to (``event_sources``) in the same Region."""
+
+    name: str
+    arn: str
+    partner_account: str
+    account: str  # the customer's
+    created: float = field(default_factory=clock.now)
+    pending_since: float = field(default_factory=clock.now)  # when it last became PENDING
+    deactivated: bool = False
+    deleted: bool = False  # by the partner, while the customer's bus remained
+
+
 class EventsStore:
     """Buses of one account and region; the ``default`` bus always exists."""
 
@@ -71,6 +104,13 @@ class EventsStore:
         self.lock = threading.RLock()
         self.buses: dict[str, EventBus] = {}
         self.buses["default"] = EventBus("default", self.bus_arn("default"))
+        self.endpoints: dict[str, Endpoint] = {}  # global endpoints whose home Region this is, by name
+        self.partner_sources: dict[str, PartnerEventSource] = {}  # created by this account, by name
+        self.event_sources: dict[str, PartnerEventSource] = {}  # offered to this account, by name
+        self.connections: dict[str, Any] = {}  # connections.Connection, by name
+        self.api_destinations: dict[str, Any] = {}  # apidestinations.ApiDestination, by name
+        self.archives: dict[str, Any] = {}  # archives.Archive, by name
+        self.replays: dict[str, Any] = {}  # replays.Replay, by name
 
     def bus_arn(self, name: str) -> str:
         return f"arn:{partition_for(self.region)}:events:{self.region}:{self.account}:event-bus/{name}"

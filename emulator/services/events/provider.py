@@ -12,10 +12,17 @@ from typing import TYPE_CHECKING
 
 from emulator.services.base import Provider
 from emulator.services.events.admin import AdminMixin
+from emulator.services.events.apidestinations import ApiDestinationsMixin
+from emulator.services.events.archives import ArchivesMixin
 from emulator.services.events.buses import BusesMixin
+from emulator.services.events.connections import ConnectionsMixin
+from emulator.services.events.endpoints import EndpointsMixin
 from emulator.services.events.models import EventsStore
+from emulator.services.events.partners import PartnersMixin
 from emulator.services.events.putevents import PutEventsMixin
+from emulator.services.events.replays import ReplaysMixin
 from emulator.services.events.rules import RulesMixin
+from emulator.services.events.schedules import SchedulesMixin
 from emulator.services.events.tagging import TaggingMixin
 from emulator.services.events.targets import TargetsMixin
 from emulator.store import Stores
@@ -25,7 +32,9 @@ if TYPE_CHECKING:
     from emulator.services import Registry
 
 
-class EventsProvider(BusesMixin, TaggingMixin, RulesMixin, TargetsMixin, PutEventsMixin, AdminMixin, Provider):
+class EventsProvider(BusesMixin, TaggingMixin, RulesMixin, TargetsMixin, PutEventsMixin, ArchivesMixin,
+                     ReplaysMixin, SchedulesMixin, EndpointsMixin, PartnersMixin, ConnectionsMixin,
+                     ApiDestinationsMixin, AdminMixin, Provider):
     service = "events"
 
     def __init__(self, config: Config, registry: Registry | None = None) -> None:
@@ -33,4 +42,5 @@ class EventsProvider(BusesMixin, TaggingMixin, RulesMixin, TargetsMixin, PutEven
         self._stores: Stores[EventsStore] = Stores(EventsStore)
 
     def reset(self) -> None:
+        self._stop_schedules()  # first, so that no tick fires from the old state
         self._stores.reset()

@@ -18,7 +18,8 @@ Buses: ``EventBusName`` is a name (this account and Region) or an ARN. An ARN ma
 account's bus, which accepts the event only where its resource policy allows the caller's account
 (``AccessDeniedException`` for that entry otherwise). An entry for a bus that does not exist is
 acknowledged with an event id and goes nowhere, as AWS answers it (recorded in aws/aws-sdk#186 and
-aws/aws-cli#9186).
+aws/aws-cli#9186). With an ``EndpointId`` (a global endpoint) the entries go to the endpoint's primary
+Region, and to its secondary Region too when it replicates (``endpoints.py``).
 """
 
 from __future__ import annotations
@@ -29,8 +30,7 @@ from typing import Any
 
 from emulator import clock, patterns
 from emulator.context import RequestContext
-from emulator.errors import NotImplementedOperation
-from emulator.services.events import dispatch
+from emulator.services.events import archives, dispatch
 from emulator.services.events.buses import bus_allows
 from emulator.services.events.common import (
     AccessDeniedException,
@@ -75,13 +75,16 @@ def _failure(code: str, message: str) -> dict[str, str]:
     return {"ErrorCode": code, "ErrorMessage": message}
 
 
-def _check(entry: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str] | None]:
-    """(the parsed detail, None) for an acceptable entry, else (None, its failed result entry)."""
+def check_entry(
+    entry: dict[str, Any], aws_sources: bool = False
+) -> tuple[dict[str, Any] | None, dict[str, str] | None]:
+    """(the parsed detail, None) for an acceptable entry, else (None, its failed result entry).
+    ``aws_sources``: the Source may be in AWS's namespace (PutPartnerEvents' ``aws.partner/`` sources)."""
     for key in REQUIRED:
         if not entry.get(key):
             return None, _failure("InvalidArgument",
                                   f"Parameter {key} is not valid. Reason: {key} is a required argument.")
-    if entry["Source"].startswith(RESERVED_SOURCE_PREFIX):
+    if not aws_sources and entry["Source"].startswith(RESERVED_SOURCE_PREFIX):
         return None, _failure("NotAuthorizedForSourceException", "Not authorized for the source.")
     detail = parse_detail(entry["Detail"])
     if detail is None:
@@ -116,16 +119,18 @@ class PutEventsMixin(EventsBase):
 
     def put_events(self, ctx: RequestContext, *, entries: list[dict[str, Any]], endpoint_id: str | None = None,
                    **_: Any) -> dict[str, Any]:
-        if endpoint_id is not None:  # global endpoints come with the next issue's endpoints
-            raise NotImplementedOperation("events", "PutEvents with EndpointId")
         if sum(entry_size(entry) for entry in entries) > MAX_REQUEST_BYTES:
             raise ValidationException(TOO_LARGE)
+        replica = None
+        if endpoint_id is not None:  # a global endpoint: its primary Region, and its replica (endpoints.py)
+            ctx, replica = self._through_endpoint(ctx, endpoint_id)
         now = clock.now()
-        results = [self._put_entry(ctx, entry, now) for entry in entries]
+        results = [self._put_entry(ctx, entry, now, replica) for entry in entries]
         return {"FailedEntryCount": sum(1 for result in results if "ErrorCode" in result), "Entries": results}
 
-    def _put_entry(self, ctx: RequestContext, entry: dict[str, Any], now: float) -> dict[str, str]:
-        detail, failure = _check(entry)
+    def _put_entry(self, ctx: RequestContext, entry: dict[str, Any], now: float,
+                   replica: str | None = None) -> dict[str, str]:
+        detail, failure = check_entry(entry)
         if failure is not None:
             return failure
         assert detail is not None
@@ -138,6 +143,8 @@ class PutEventsMixin(EventsBase):
                     return _failure("AccessDeniedException", _denied(ctx.account, bus.arn))
                 self._match_and_deliver(ctx, store, bus, event, forwarded=False,
                                         trace_header=entry.get("TraceHeader"))
+        if replica is not None:
+            self._replicate(ctx, replica, name, event)
         return {"EventId": event["id"]}
 
     def _target_store(self, ctx: RequestContext, name_or_arn: str | None) -> tuple[EventsStore, str]:
@@ -158,6 +165,7 @@ class PutEventsMixin(EventsBase):
         names = bus.ruleset.matching(event)
         if not names:
             return
+        archives.keep(store, bus, names, event)  # the archives whose managed rules matched
         rules = [bus.rules[name] for name in sorted(names) if name in bus.rules]
         dispatch.deliver(self, ctx, store, bus, rules, event, forwarded=forwarded, trace_header=trace_header)
 

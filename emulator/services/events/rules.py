@@ -7,17 +7,18 @@ A rule lives in its bus's ``rules`` (by name). PutEvents never walks that dict: 
 rule's pattern or state goes through them. Each operation is a dict lookup under the store lock; the
 listings sort one bus's rules (a few hundred at most, the per-bus quota).
 
-Schedules are validated and stored here; firing them belongs to the scheduler (the next issue), which
-reads ``Rule.schedule_expression`` of ENABLED rules on the default bus.
+Schedules are validated here by ``schedules.parse``; every change of a rule's schedule or state is
+passed to the provider's scheduler (``schedules.py``), which fires the ENABLED ones.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import Any
 
 from emulator import patterns
 from emulator.context import RequestContext
+from emulator.services.events import schedules
 from emulator.services.events.common import (
     EventsBase,
     InvalidEventPatternException,
@@ -25,7 +26,7 @@ from emulator.services.events.common import (
     ManagedRuleException,
     ValidationException,
 )
-from emulator.services.events.models import EventBus, Rule
+from emulator.services.events.models import EventBus, EventsStore, Rule
 from emulator.services.pagination import InvalidToken, paginate
 
 ENABLED_STATES = frozenset({"ENABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"})
@@ -72,78 +73,16 @@ def managed_rule_unforceable(name: str) -> ManagedRuleException:
     return ManagedRuleException(f"{name} is a managed rule.")
 
 
-# --- schedule expressions -------------------------------------------------------------------------
-
-_RATE = re.compile(r"rate\(([0-9]+) (minute|minutes|hour|hours|day|days)\)")
-_CRON = re.compile(r"cron\((.*)\)")
-_MONTHS = {name: i for i, name in enumerate(
-    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1)}
-_DAYS = {name: i for i, name in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"), start=1)}
-# (low, high, names) of the six cron fields: minutes, hours, day-of-month, month, day-of-week, year.
-_CRON_FIELDS: tuple[tuple[int, int, dict[str, int]], ...] = (
-    (0, 59, {}), (0, 23, {}), (1, 31, {}), (1, 12, _MONTHS), (1, 7, _DAYS), (1970, 2199, {}),
-)
-_DAY_OF_MONTH, _DAY_OF_WEEK = 2, 4
+# --- schedule expressions ---------------------------------------------------------------------
 
 
 def validate_schedule_expression(expression: str) -> None:
-    """``rate(value unit)`` or a six-field ``cron(...)``, with AWS's one message for anything else.
-
-    A rate's unit is singular for 1 and plural above it; in a cron exactly one of day-of-month and
-    day-of-week is ``?``. The fields' own syntax (lists, ranges, increments, ``L``, ``W``, ``#``) is
-    checked value by value; when each field fires is the scheduler's business.
-    """
-    rate = _RATE.fullmatch(expression)
-    if rate:
-        value, unit = int(rate.group(1)), rate.group(2)
-        if value < 1 or (value == 1) == unit.endswith("s"):
-            raise ValidationException(INVALID_SCHEDULE)
-        return
-    cron = _CRON.fullmatch(expression)
-    fields = cron.group(1).split() if cron else []
-    if len(fields) != 6 or [fields[_DAY_OF_MONTH], fields[_DAY_OF_WEEK]].count("?") != 1:
-        raise ValidationException(INVALID_SCHEDULE)
-    for position, text in enumerate(fields):
-        if not all(_cron_item_valid(position, item) for item in text.split(",")):
-            raise ValidationException(INVALID_SCHEDULE)
-
-
-def _cron_item_valid(position: int, item: str) -> bool:
-    """One comma-separated item of a cron field: ``*``, a value, a range, an increment, or one of
-    the day fields' special forms (``?``, ``L``, ``LW``, ``15W``, ``6L``, ``3#2``)."""
-    low, high, names = _CRON_FIELDS[position]
-    if item == "?":
-        return position in (_DAY_OF_MONTH, _DAY_OF_WEEK)
-    if position == _DAY_OF_MONTH:
-        if item in ("L", "LW"):
-            return True
-        if item.endswith("W"):
-            return _cron_value(item[:-1], low, high, names) is not None
-    if position == _DAY_OF_WEEK:
-        if item == "L":
-            return True
-        if item.endswith("L"):
-            return _cron_value(item[:-1], low, high, names) is not None
-        if "#" in item:
-            day, _, nth = item.partition("#")
-            return _cron_value(day, low, high, names) is not None and nth in ("1", "2", "3", "4", "5")
-    base, slash, step = item.partition("/")
-    if slash and not (step.isdigit() and int(step) >= 1):
-        return False
-    if base == "*":
-        return True
-    start, dash, end = base.partition("-")
-    if _cron_value(start, low, high, names) is None:
-        return False
-    return not dash or _cron_value(end, low, high, names) is not None
-
-
-def _cron_value(text: str, low: int, high: int, names: dict[str, int]) -> int | None:
-    if text.upper() in names:
-        return names[text.upper()]
-    if text.isdigit() and low <= int(text) <= high:
-        return int(text)
-    return None
+    """``rate(value unit)`` or a six-field ``cron(...)`` as ``schedules.parse`` reads AWS's dialect,
+    with AWS's one message for anything else."""
+    try:
+        schedules.parse(expression)
+    except schedules.InvalidSchedule:
+        raise ValidationException(INVALID_SCHEDULE) from None
 
 
 # --- answers --------------------------------------------------------------------------------------
@@ -175,6 +114,10 @@ def _page(items: list[Any], key: Any, next_token: str | None, limit: int | None,
 
 class RulesMixin(EventsBase):
     """The rule operations of the provider."""
+
+    # The scheduler's hooks (``schedules.SchedulesMixin``), called under the store lock.
+    _track_schedule: Callable[[EventsStore, Rule, bool], None]
+    _forget_schedule: Callable[[EventsStore, Rule], None]
 
     def put_rule(
         self, ctx: RequestContext, *, name: str, schedule_expression: str | None = None,
@@ -217,6 +160,7 @@ class RulesMixin(EventsBase):
             rule.description = description
             rule.role_arn = role_arn
             index(bus, rule)
+            self._track_schedule(store, rule, rule.state in ENABLED_STATES)
             return {"RuleArn": rule.arn}
 
     def describe_rule(self, ctx: RequestContext, *, name: str, event_bus_name: str | None = None,
@@ -264,6 +208,7 @@ class RulesMixin(EventsBase):
                 raise managed_rule_unforceable(name)
             rule.state = state
             index(bus, rule)
+            self._track_schedule(store, rule, state in ENABLED_STATES)
 
     def delete_rule(self, ctx: RequestContext, *, name: str, event_bus_name: str | None = None,
                     force: bool | None = None, **_: Any) -> dict[str, Any]:
@@ -281,6 +226,7 @@ class RulesMixin(EventsBase):
                 raise ValidationException(RULE_HAS_TARGETS)
             unindex(bus, rule)
             del bus.rules[name]
+            self._forget_schedule(store, rule)
         return {}
 
     def list_rule_names_by_target(

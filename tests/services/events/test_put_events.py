@@ -201,14 +201,3 @@ def test_another_accounts_bus_by_arn_needs_its_permission(aws_client: Any, url: 
     assert allowed["FailedEntryCount"] == 0
     (event,) = _recorded(url, account=OTHER)
     assert event["id"] == allowed["Entries"][0]["EventId"] and event["account"] == ACCOUNT
-
-
-def test_global_endpoints_are_not_served_yet(provider: Any) -> None:
-    """(botocore signs EndpointId requests with SigV4a, which needs awscrt: called in process.)"""
-    from emulator.context import RequestContext
-    from emulator.errors import NotImplementedOperation
-
-    ctx = RequestContext(service="events", account=ACCOUNT, region=REGION, operation="PutEvents")
-    with pytest.raises(NotImplementedOperation) as raised:
-        provider.put_events(ctx, entries=[GOOD], endpoint_id="abcde.veo")
-    assert raised.value.status == 501 and "EndpointId" in raised.value.message
