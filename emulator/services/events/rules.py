@@ -105,7 +105,9 @@ def _listed(rule: Rule) -> dict[str, Any]:
     return entry
 
 
-def _page(items: list[Any], key: Any, next_token: str | None, limit: int | None, kind: str) -> tuple[list[Any], str | None]:
+def _page(
+    items: list[Any], key: Any, next_token: str | None, limit: int | None, kind: str
+) -> tuple[list[Any], str | None]:
     try:
         return paginate(items, key, next_token, limit or DEFAULT_PAGE, kind)
     except InvalidToken:

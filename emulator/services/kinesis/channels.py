@@ -294,7 +294,9 @@ class ChannelsMixin(KinesisBase):
         record_configuration = dict(source["RecordConfiguration"])
         record_format = record_configuration["RecordFormatType"]
         if record_format not in _FORMATS[kind]:
-            raise InvalidArgumentException(f"RecordFormatType {record_format} is not supported for {kind} destinations.")
+            raise InvalidArgumentException(
+                f"RecordFormatType {record_format} is not supported for {kind} destinations."
+            )
         if kind == "S3_TABLES":
             if record_format == "JSON" and not record_configuration.get("GSRSchemaARN"):
                 raise InvalidArgumentException(
@@ -413,7 +415,8 @@ class ChannelsMixin(KinesisBase):
             ],
             "LoggingConfiguration": json.loads(json.dumps(channel.logging)),
         }
-        member = "S3DestinationConfiguration" if channel.destination_type == "S3" else "S3TablesDestinationConfiguration"
+        member = ("S3DestinationConfiguration" if channel.destination_type == "S3"
+                  else "S3TablesDestinationConfiguration")
         out[member] = json.loads(json.dumps(channel.config))
         if channel.encryption:
             out["EncryptionConfiguration"] = dict(channel.encryption)

@@ -99,7 +99,8 @@ class StreamsMixin(KinesisBase):
             if creating >= limits.STREAMS_CREATING_AT_ONCE:
                 raise LimitExceededException(
                     "This request would have exceed the limit on the number of streams that can simultaneously "
-                    f"be in CREATING or DELETING for the account {ctx.account}. Limit: {limits.STREAMS_CREATING_AT_ONCE}."
+                    f"be in CREATING or DELETING for the account {ctx.account}. "
+                    f"Limit: {limits.STREAMS_CREATING_AT_ONCE}."
                 )
             if mode == "ON_DEMAND":
                 self._check_on_demand_limit(ctx, store)

@@ -4,6 +4,7 @@ loss under concurrent writers."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -146,11 +147,11 @@ def test_eventbridge_to_sns_to_an_http_subscriber_through_a_filter_policy(events
                                 "Action": "sns:Publish", "Resource": topic})
     sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(policy))
     big, small = make_receiver(), make_receiver()
-    for receiver, minimum in ((big, 100), (small, 0)):
-        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=receiver.url, Attributes={
+    for subscriber, minimum in ((big, 100), (small, 0)):
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=subscriber.url, Attributes={
             "FilterPolicyScope": "MessageBody",
             "FilterPolicy": json.dumps({"detail": {"total": [{"numeric": [">=", minimum]}]}})})
-        urlopen(receiver.wait_for(1)[0].json()["SubscribeURL"], timeout=5).read()
+        urlopen(subscriber.wait_for(1)[0].json()["SubscribeURL"], timeout=5).read()
     events.put_rule(Name="r", EventPattern=PATTERN)
     events.put_targets(Rule="r", Targets=[{"Id": "t", "Arn": topic}])
 
@@ -269,7 +270,7 @@ def test_a_missing_stream_is_retried_on_the_clock_then_dead_lettered(events: Any
             assert entry["state"] == "retrying"
             admin(url, "/_emulator/clock", "POST", {"advance": EventRetry.window(attempts)[1]})
     assert entry["state"] == "failed"
-    waits = [b["at"] - a["at"] for a, b in zip(entry["attempts"], entry["attempts"][1:])]
+    waits = [b["at"] - a["at"] for a, b in itertools.pairwise(entry["attempts"])]
     assert all(EventRetry.window(n)[0] <= wait <= EventRetry.window(n)[1] for n, wait in enumerate(waits, 1))
     (dead,) = _deliveries(url, deadLetter="true")
     assert dead["info"]["targetArn"] == DLQ and dead["info"]["failedTargetArn"] == missing

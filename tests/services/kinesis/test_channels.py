@@ -129,7 +129,8 @@ def test_delete_removes_the_channel_and_frees_the_stream(kinesis, stream, settin
     assert kinesis.describe_channel(ChannelARN=_channel_arn())["ChannelDescription"]["ChannelStatus"] == "DELETING"
     frozen(5)
     code, message = error_of(kinesis.describe_channel, ChannelARN=_channel_arn())
-    assert (code, message) == ("ResourceNotFoundException", f"Channel {_channel_arn()} under account {ACCOUNT} not found.")
+    assert (code, message) == (
+        "ResourceNotFoundException", f"Channel {_channel_arn()} under account {ACCOUNT} not found.")
     assert kinesis.list_channels()["ChannelSummaries"] == []
     kinesis.delete_stream(StreamName="s")
 
@@ -202,9 +203,11 @@ BAD_CREATES = [
      "InvalidArgumentException", "TableBucketARN arn:aws:s3tables:eu-west-1:000000000000:bucket/lake is not in "
      "the stream's Region us-east-1. Cross-Region delivery is not supported."),
     ("freshness too short", _request(S3DestinationConfiguration={**S3, "DataFreshnessInSeconds": 299}),
-     "InvalidArgumentException", "DataFreshnessInSeconds must be between 300 and 900 seconds. Specified value was 299."),
+     "InvalidArgumentException",
+     "DataFreshnessInSeconds must be between 300 and 900 seconds. Specified value was 299."),
     ("freshness too long", _request(S3DestinationConfiguration={**S3, "DataFreshnessInSeconds": 901}),
-     "InvalidArgumentException", "DataFreshnessInSeconds must be between 300 and 900 seconds. Specified value was 901."),
+     "InvalidArgumentException",
+     "DataFreshnessInSeconds must be between 300 and 900 seconds. Specified value was 901."),
     ("the service key", _request(EncryptionConfiguration={"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}),
      "InvalidArgumentException", "The AWS managed key aws/kinesis cannot encrypt a channel's destination. "
      "Specify a customer managed KMS key."),

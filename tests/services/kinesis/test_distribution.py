@@ -130,7 +130,8 @@ def test_switching_back_requires_keys_again_and_keeps_placed_records(kinesis) ->
 
 def test_user_partition_key_is_accepted_and_reported_where_documented(kinesis) -> None:
     kinesis.create_stream(StreamName="p", ShardCount=1, RecordDistributionStrategy="USER_PARTITION_KEY")
-    kinesis.update_stream_record_distribution_strategy(StreamARN=arn("p"), RecordDistributionStrategy="USER_PARTITION_KEY")
+    kinesis.update_stream_record_distribution_strategy(
+        StreamARN=arn("p"), RecordDistributionStrategy="USER_PARTITION_KEY")
     _on_demand(kinesis, "o")
     assert _strategy(kinesis, "p") is None  # "only present for streams that use the on-demand capacity mode"
     assert _strategy(kinesis, "o") == "USER_PARTITION_KEY"
