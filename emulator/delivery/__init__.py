@@ -28,7 +28,7 @@ CallTarget, ServiceTarget, RecordTarget), ``dispatcher.py`` (queue, scheduler, w
 from __future__ import annotations
 
 from emulator.delivery.dispatcher import Dispatcher
-from emulator.delivery.model import NO_RETRY, Delays, Delivery, Outcome, RetryPolicy
+from emulator.delivery.model import NO_RETRY, Delays, Delivery, Outcome, RateWindow, RetryPolicy
 from emulator.delivery.targets import CallTarget, HttpTarget, RecordTarget, ServiceTarget, Target, classify_status
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "Dispatcher",
     "HttpTarget",
     "Outcome",
+    "RateWindow",
     "RecordTarget",
     "RetryPolicy",
     "ServiceTarget",

@@ -73,3 +73,24 @@ class Delivery:
     submitted_at: float = 0.0
     attempts: list[dict[str, Any]] = field(default_factory=list)
     state: str = "queued"  # queued, running, retrying, delivered, failed, dropped
+
+
+@dataclass
+class RateWindow:
+    """A producer's "per second" rate limit (SNS ``maxReceivesPerSecond``, an API destination's
+    ``InvocationRateLimitPerSecond``): at most ``rate`` deliveries start in any one-second window on
+    the emulator's clock, so a burst within the rate goes at once and the excess waits for the next
+    windows (a backlog, never a drop). ``take`` answers the time the next delivery may start, as its
+    ``Delivery.not_before`` (None: now); call it under the producer's lock.
+    """
+
+    start: float = float("-inf")
+    count: int = 0
+
+    def take(self, now: float, rate: float) -> float | None:
+        if self.start + 1.0 <= now:  # the last window is over: a new one opens now
+            self.start, self.count = now, 0
+        elif self.count >= rate:  # this window is full: the next one, right after it
+            self.start, self.count = self.start + 1.0, 0
+        self.count += 1
+        return self.start if self.start > now else None

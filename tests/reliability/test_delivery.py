@@ -760,3 +760,16 @@ def tls_receiver(tmp_path: Path) -> Iterator[tuple[str, list[bytes]]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize(("rate", "starts", "expected"), [
+    (3, [0.0] * 7, [None, None, None, 1.0, 1.0, 1.0, 2.0]),  # a burst: the rate at once, the rest per second
+    (2, [0.0, 0.4, 0.9, 1.2, 1.3, 5.0], [None, None, 1.0, None, 2.0, None]),  # full until the window ends
+    (1, [0.0, 2.0, 2.5], [None, None, 3.0]),  # an idle gap opens a new window at once
+])
+def test_a_rate_window_lets_rate_deliveries_start_in_any_second(rate: int, starts: list[float],
+                                                                expected: list[float | None]) -> None:
+    from emulator.delivery import RateWindow
+
+    window = RateWindow()
+    assert [window.take(now, rate) for now in starts] == expected

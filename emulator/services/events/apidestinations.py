@@ -3,10 +3,10 @@ that authorizes it, with Create/Describe/List/Update/DeleteApiDestination.
 
 A rule target whose ARN is an API destination makes a real HTTP request (``invocation.py``); this
 module keeps the resource and the one piece of delivery state that must be decided on the request
-thread, the destination's rate limit: each delivery takes the next free slot of its destination
-(``take_slot``), ``1 / InvocationRateLimitPerSecond`` seconds after the previous one on the emulator's
-clock, and waits for it in the dispatcher (``Delivery.not_before``). A burst therefore builds a backlog
-that drains at the rate, never a drop.
+thread, the destination's rate limit: each delivery takes a place in its destination's windows
+(``take_slot``: at most InvocationRateLimitPerSecond in any second of the emulator's clock) and
+waits for it in the dispatcher (``Delivery.not_before``). A burst beyond the rate therefore builds a
+backlog that drains at the rate, never a drop.
 
 A destination is ACTIVE while its connection exists and is authorized (or authorizing), INACTIVE
 once the connection was deauthorized or deleted; the state is computed when it is read.
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator import clock
+from emulator.delivery import RateWindow
 from emulator.context import RequestContext, partition_for
 from emulator.services.events.common import (
     EventsBase,
@@ -49,7 +50,7 @@ class ApiDestination:
     description: str | None = None
     created: float = field(default_factory=clock.now)
     modified: float = field(default_factory=clock.now)
-    next_slot: float = 0.0  # the emulator's time of the next invocation the rate limit allows
+    window: RateWindow = field(default_factory=RateWindow)  # InvocationRateLimitPerSecond
 
 
 def destination_connection(store: EventsStore, destination: ApiDestination) -> Connection | None:
@@ -65,12 +66,10 @@ def destination_state(store: EventsStore, destination: ApiDestination) -> str:
 
 
 def take_slot(destination: ApiDestination) -> float | None:
-    """The emulator's time the next invocation of ``destination`` may start (None: now), reserving it.
-    Call under the store's lock (PutEvents' delivery does)."""
-    now = clock.now()
-    start = max(now, destination.next_slot)
-    destination.next_slot = start + 1.0 / destination.rate
-    return start if start > now else None
+    """The emulator's time the next invocation of ``destination`` may start (None: now), reserving it:
+    at most InvocationRateLimitPerSecond in any second. Call under the store's lock (PutEvents'
+    delivery does)."""
+    return destination.window.take(clock.now(), destination.rate)
 
 
 def _not_found(action: str, name: str) -> ResourceNotFoundException:

@@ -15,7 +15,7 @@ Per protocol:
   other client errors. After the last failure the message goes to the subscription's
   RedrivePolicy dead-letter queue (recorded as that queue would receive it), else the failure
   stays in the delivery log. A ``throttlePolicy.maxReceivesPerSecond`` spaces the subscription's
-  deliveries 1/rate seconds apart on the emulator's clock (``Delivery.not_before``): the excess
+  at most that many deliveries per second of the emulator's clock (``Delivery.not_before``): the excess
   waits, as on AWS, and is never dropped.
 - everything else (sqs, lambda, firehose, email, email-json, sms, application): recorded exactly
   as it would be sent, for the admin endpoint ``/_emulator/sns/messages``. Two of them can refuse
@@ -233,16 +233,13 @@ def _failure_event(provider: Any, store: SnsStore, sub: Subscription, message: M
 
 
 def _throttle_slot(sub: Subscription, effective: dict[str, Any]) -> float | None:
-    """When a delivery may start under the subscription's ``throttlePolicy.maxReceivesPerSecond``: the
-    next free slot, 1/rate seconds after the last one, on the emulator's clock (None: at once). Only
-    first attempts take slots; retries keep their policy's delays. Under the topic's lock."""
+    """When a delivery may start under the subscription's ``throttlePolicy.maxReceivesPerSecond``: at
+    most that many in any second of the emulator's clock (None: at once). Only first attempts take
+    part; retries keep their policy's delays. Under the topic's lock."""
     rate = (effective.get("throttlePolicy") or {}).get("maxReceivesPerSecond")
     if not rate:
         return None
-    now = clock.now()
-    slot = max(now, sub.throttle_next)
-    sub.throttle_next = slot + 1.0 / rate
-    return slot if slot > now else None
+    return sub.throttle.take(clock.now(), rate)
 
 
 def _payload(store: SnsStore, topic: Topic, sub: Subscription, message: Message, text: str, raw: bool,

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulator.delivery.model import RateWindow
 from emulator.patterns import Pattern, Ruleset
 
 
@@ -32,7 +33,7 @@ class Subscription:
     created_at: float = 0.0
     filter: Pattern | None = None  # the compiled FilterPolicy for its scope
     replay_status: str | None = None  # ReplayStatus, once a ReplayPolicy was set
-    throttle_next: float = 0.0  # throttlePolicy: the emulator's time of the next free delivery slot
+    throttle: RateWindow = field(default_factory=RateWindow)  # throttlePolicy.maxReceivesPerSecond
 
 
 @dataclass
