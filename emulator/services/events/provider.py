@@ -1,9 +1,11 @@
 """The Amazon EventBridge provider: every operation of the model, one method each.
 
-The operations live in mixins by job (buses, tagging, rules, targets, putevents); deliveries to the
-targets leave through ``emulator.delivery`` (``dispatch.py``), with input transformation in
-``transform.py``. This class joins them with the store of each (account, region), the inspection
-endpoints and the provider's life cycle.
+The operations live in mixins by job (buses, tagging, rules, targets, putevents, archives, replays,
+schedules, endpoints, partners, connections, apidestinations); deliveries to the targets leave
+through ``emulator.delivery`` (``dispatch.py``, and ``invocation.py`` for API destinations), with input
+transformation in ``transform.py``. This class joins them with the store of each (account, region),
+the inspection endpoints and the provider's life cycle (the scheduler of scheduled rules stops on
+reset and close).
 """
 
 from __future__ import annotations
