@@ -18,7 +18,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from emulator.services.sns.common import invalid, invalid_value
+from emulator.services.sns.common import JSON_ERRORS, invalid, invalid_value
 
 _NAME_MAX_BYTES = 256
 _TYPE_MAX_BYTES = 256
@@ -129,7 +129,7 @@ def _check_array(name: str, text: str) -> None:
     """A String.Array is a JSON array of strings, numbers, true, false or null (no nesting)."""
     try:
         items = json.loads(text)
-    except ValueError:
+    except JSON_ERRORS:
         items = None
     if not isinstance(items, list) or any(isinstance(item, (list, dict)) for item in items):
         raise invalid(f"Message attribute '{name}' of type String.Array must be a JSON array of strings, "

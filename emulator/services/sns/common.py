@@ -57,6 +57,11 @@ def invalid_value(what: str) -> ServiceError:
 
 TOPIC_NOT_FOUND = "Topic does not exist"
 
+# What json.loads raises for a document the client sent that it cannot read: ValueError for text that
+# is not JSON, RecursionError for nesting deeper than Python's stack allows (AWS's parser, Jackson,
+# refuses nesting over 1000 levels too). Every attribute answers both with its "not valid JSON" error.
+JSON_ERRORS = (ValueError, RecursionError)
+
 # arn:partition:sns:region:account:name[:subscription-id]
 _ARN = re.compile(r"^arn:(aws[a-z-]*):sns:([a-z0-9-]+):([0-9]{12}):([A-Za-z0-9_.-]+)(?::([A-Za-z0-9-]+))?$")
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from emulator.delivery.model import Delays, RetryPolicy
 from emulator.errors import ServiceError
-from emulator.services.sns.common import InvalidParameter
+from emulator.services.sns.common import JSON_ERRORS, InvalidParameter
 from emulator.services.sns.models import Subscription, Topic
 
 # AWS's defaults, in the order AWS's EffectiveDeliveryPolicy lists them.
@@ -147,7 +147,7 @@ def validate(text: str, level: str, prefix: str = _PREFIX) -> dict[str, Any]:
 def _validate(text: str, level: str) -> dict[str, Any]:
     try:
         policy = json.loads(text)
-    except (TypeError, ValueError):
+    except (TypeError, *JSON_ERRORS):
         raise _error("Invalid JSON") from None
     policy = _object(policy, "DeliveryPolicy")
     if level == "topic":

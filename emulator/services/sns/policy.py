@@ -21,7 +21,7 @@ from typing import Any
 
 from emulator import specs
 from emulator.context import partition_for
-from emulator.services.sns.common import InvalidParameter
+from emulator.services.sns.common import JSON_ERRORS, InvalidParameter
 from emulator.services.sns.models import Topic
 
 POLICY_VERSION = "2008-10-17"
@@ -92,7 +92,7 @@ def validate(text: str) -> dict[str, Any]:
         raise InvalidParameter("Invalid parameter: Policy is empty")
     try:
         document = json.loads(text)
-    except ValueError:
+    except JSON_ERRORS:
         raise InvalidParameter(POLICY_ERROR) from None
     if not isinstance(document, dict):
         raise InvalidParameter(POLICY_ERROR)

@@ -31,6 +31,7 @@ from emulator.errors import ServiceError
 from emulator.services.sns import fanout, platform
 from emulator.services.sns.attributes import validate as validate_attributes
 from emulator.services.sns.common import (
+    JSON_ERRORS,
     TOPIC_NOT_FOUND,
     AuthorizationError,
     BatchEntryIdsNotDistinct,
@@ -85,7 +86,7 @@ def _structure(body: str, require_default: bool) -> dict[str, str]:
     dropped, as AWS ignores them."""
     try:
         document = json.loads(body)
-    except ValueError:
+    except JSON_ERRORS:
         document = None
     if not isinstance(document, dict):
         raise invalid("Message Structure - JSON message body failed to parse")

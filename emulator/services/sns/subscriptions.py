@@ -32,6 +32,7 @@ from emulator.patterns import MESSAGE_ATTRIBUTES, MESSAGE_BODY, InvalidFilterPol
 from emulator.services.pagination import InvalidToken, paginate
 from emulator.services.sns import endpoints
 from emulator.services.sns.common import (
+    JSON_ERRORS,
     AuthorizationError,
     FilterPolicyLimitExceeded,
     InvalidParameter,
@@ -152,7 +153,7 @@ def _policy_object(value: str, label: str, known: tuple[str, ...]) -> dict[str, 
     not a JSON object fails to parse, and the first key not in ``known`` is named as unknown."""
     try:
         policy = json.loads(value)
-    except ValueError:
+    except JSON_ERRORS:
         policy = None
     if not isinstance(policy, dict):
         raise InvalidParameter(f"{label}: failed to parse JSON.")

@@ -25,6 +25,7 @@ from emulator.errors import ServiceError
 from emulator.services.pagination import InvalidToken, paginate
 from emulator.services.sns import delivery_policy, endpoints, policy
 from emulator.services.sns.common import (
+    JSON_ERRORS,
     InvalidParameter,
     NotFound,
     SnsBase,
@@ -75,7 +76,7 @@ MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 1, 365
 def _json_object(text: str) -> dict[str, Any] | None:
     try:
         value = json.loads(text)
-    except ValueError:
+    except JSON_ERRORS:
         return None
     return value if isinstance(value, dict) else None
 
