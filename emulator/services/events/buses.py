@@ -54,7 +54,7 @@ def _statements(policy: str) -> tuple[dict[str, Any], ...]:
     """The statements of a policy document (parsed once per distinct text)."""
     try:
         document = json.loads(policy)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than the decoder goes: no statements either
         return ()
     statements = document.get("Statement", ()) if isinstance(document, dict) else ()
     if isinstance(statements, dict):
@@ -173,7 +173,7 @@ def _parse_policy(policy: str) -> dict[str, Any]:
     """A caller's whole policy document, which must be a JSON object."""
     try:
         document = json.loads(policy)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the decoder goes
         document = None
     if not isinstance(document, dict):
         raise ValidationException("The policy is not a valid JSON document.")

@@ -381,7 +381,7 @@ class ApiDestinationTarget(EventTarget):
         if extra:
             try:
                 document = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # not a JSON object the parameters can join
                 document = None
             if isinstance(document, dict):
                 document.update(extra)

@@ -66,6 +66,7 @@ log = logging.getLogger("emulator.events")
 
 MAX_CATCH_UP = 1440  # ticks of one rule delivered per wake: a day of rate(1 minute)
 _STOP_WITHIN = 1.0  # real seconds stop() waits for the thread
+_LONGEST_WAIT = 3600.0  # real seconds the thread sleeps at most before it looks at the heap again
 
 
 class InvalidSchedule(ValueError):
@@ -481,7 +482,8 @@ class Scheduler:
                 return due
             self._idle.notify_all()
             if self._heap and not clock.is_frozen():
-                self._wake.wait(self._heap[0][0] - now)
+                # Capped: a tick ages away (rate(99999999999999 days)) is past what a wait can take.
+                self._wake.wait(min(self._heap[0][0] - now, _LONGEST_WAIT))
             else:
                 self._wake.wait()
         return None

@@ -244,7 +244,7 @@ def render(target: dict[str, Any], event: dict[str, Any], rule_arn: str, rule_na
         return result
     try:
         json.loads(result)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested deeper than the decoder goes
         raise TransformError(
             f"InputTemplate for target {target.get('Id')} did not produce valid JSON ({error}): {result}"
         ) from None
