@@ -36,6 +36,7 @@ from emulator.services.events.common import (
 )
 from emulator.services.events.models import EventBus, EventsStore
 from emulator.services.events.tagging import check_tags, tag_dict
+from emulator.services.events.targets import check_dead_letter_config
 from emulator.services.pagination import InvalidToken, paginate
 
 MAX_BUSES = 100
@@ -177,6 +178,12 @@ def _parse_policy(policy: str) -> dict[str, Any]:
         document = None
     if not isinstance(document, dict):
         raise ValidationException("The policy is not a valid JSON document.")
+    statements = document.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not isinstance(statements, list) or not all(isinstance(statement, dict) for statement in statements):
+        # A statement is an object (or a list of them); anything else could never grant or deny.
+        raise ValidationException("Parameter Policy is not valid.")
     return document
 
 
@@ -259,6 +266,8 @@ class BusesMixin(EventsBase):
         tags: list[dict[str, str]] | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        if dead_letter_config:
+            check_dead_letter_config(dead_letter_config)
         store = self._store(ctx)
         new_tags = tag_dict(tags)
         with store.lock:
@@ -323,6 +332,8 @@ class BusesMixin(EventsBase):
     ) -> dict[str, Any]:
         """Sets the bus's settings to those given: one left out goes back to its default (an AWS
         owned key, no description, no dead-letter queue, no logging), as for a new bus."""
+        if dead_letter_config:
+            check_dead_letter_config(dead_letter_config)
         store = self._store(ctx)
         with store.lock:
             bus = self._bus(ctx, store, name)

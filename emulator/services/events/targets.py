@@ -63,9 +63,18 @@ def _kind(arn: str) -> tuple[str, str, str]:
     return service, region, account
 
 
+def check_dead_letter_config(dead_letter: dict[str, Any]) -> None:
+    """A dead-letter queue, of a target or of a bus, must be named by an SQS queue ARN: the model
+    only bounds its length, and a queue EventBridge cannot parse would lose every event sent to it."""
+    if not _SQS_ARN.match(dead_letter.get("Arn") or ""):
+        raise ValidationException("Parameter DeadLetterConfig.Arn is not valid.")
+
+
 def check_target(ctx: RequestContext, entry: dict[str, Any]) -> None:
     """PutTargets' checks of one entry beyond the model's, with AWS's messages."""
     target_id, arn = entry["Id"], entry["Arn"]
+    if not _ARN.match(arn):  # the model only bounds the length; a target must be a resource's ARN
+        raise ValidationException("Parameter Arn is not valid.")
     kind, region, _account = _kind(arn)
     for member, kinds in _PARAMETER_KINDS.items():
         if member in entry and kind not in kinds:
@@ -76,8 +85,8 @@ def check_target(ctx: RequestContext, entry: dict[str, Any]) -> None:
     if kind == "sqs" and arn.endswith(".fifo") and not (entry.get("SqsParameters") or {}).get("MessageGroupId"):
         raise ValidationException(f"Parameter(s) SqsParameters must be specified for target: {target_id}.")
     dead_letter = entry.get("DeadLetterConfig")
-    if dead_letter is not None and not _SQS_ARN.match(dead_letter.get("Arn") or ""):
-        raise ValidationException("Parameter DeadLetterConfig.Arn is not valid.")
+    if dead_letter is not None:
+        check_dead_letter_config(dead_letter)
     transform.validate_target_input(entry)
 
 
