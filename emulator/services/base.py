@@ -5,10 +5,16 @@ A provider has one method per operation, named after it in snake_case (``PutReco
 snake_case, already parsed and validated against the model, and returns a dict keyed exactly by the
 output shape's member names. The dispatch table is built from the model once, so an operation the
 provider lacks answers ``NotImplementedOperation`` (HTTP 501), never a silent success.
+
+A request with ``DryRun: true`` reaches only a method that declares a ``dry_run`` parameter (and so
+promises to check without acting); any other answers 501 rather than perform what was only to be
+checked, since a ``**_`` catch-all would otherwise swallow the flag.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -38,8 +44,7 @@ class Provider:
         handler = self._handlers.get(operation)
         if handler is None:
             raise NotImplementedOperation(self.service, operation)
-        if params.get("DryRun") is True:
-            # A dry run must not act; until a provider checks without acting, it says so plainly.
+        if params.get("DryRun") is True and not _honours_dry_run(handler):
             raise NotImplementedOperation(self.service, f"{operation} with DryRun")
         result = handler(ctx, **{specs.snake_case(key): value for key, value in params.items()})
         return result or {}
@@ -60,3 +65,14 @@ class Provider:
 
     def health(self) -> str:
         return "running"
+
+
+def _honours_dry_run(handler: Handler) -> bool:
+    """Whether ``handler`` names ``dry_run`` among its parameters."""
+    return _declares_dry_run(getattr(handler, "__func__", handler))
+
+
+@functools.cache
+def _declares_dry_run(function: Callable[..., Any]) -> bool:
+    """Cached by the plain function, not the bound method, so that no provider is kept alive by it."""
+    return "dry_run" in inspect.signature(function).parameters

@@ -110,17 +110,30 @@ def test_each_request_is_logged_once_with_service_operation_status_and_milliseco
     assert any(re.fullmatch(r"sns ListTopics 200 \d+\.\dms", line) for line in lines)
 
 
-def test_a_dry_run_is_refused_as_not_implemented_rather_than_performed(aws_client, emulator_url) -> None:
+def test_a_dry_run_of_a_handler_without_dry_run_is_refused_as_not_implemented(
+    aws_client, emulator_url, monkeypatch
+) -> None:
+    """A handler that does not declare ``dry_run`` would swallow the flag in its ``**_`` and act: 501."""
     from emulator import specs
     from tests.rawhttp import json_call
 
     if "DryRun" not in specs.load("kinesis").operation("PutRecord").input.members:
         pytest.skip("this botocore's Kinesis model has no DryRun member")
+    provider = emulator_url.app.registry.get("kinesis")
     kinesis = aws_client("kinesis")
     kinesis.create_stream(StreamName="s", ShardCount=1)
+    unaware = provider.put_record.__func__  # the real method, called without the keyword it declares
+
+    def put_record(ctx, **members):
+        members.pop("dry_run", None)
+        return unaware(provider, ctx, **members)
+
+    monkeypatch.setitem(provider._handlers, "PutRecord", put_record)
     response = json_call(emulator_url, "Kinesis_20131202.PutRecord",
                          '{"StreamName": "s", "Data": "eA==", "PartitionKey": "k", "DryRun": true}')
-    assert response.status == 501 and "DryRun" in response.json()["message"]
+    assert response.status == 501 and "PutRecord with DryRun" in response.json()["message"]
     iterator = kinesis.get_shard_iterator(
         StreamName="s", ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     assert kinesis.get_records(ShardIterator=iterator)["Records"] == []
+    kinesis.put_record(StreamName="s", Data=b"x", PartitionKey="k", DryRun=False)  # no DryRun: it acts
+    assert len(kinesis.get_records(ShardIterator=iterator)["Records"]) == 1

@@ -33,6 +33,7 @@ from emulator.services.kinesis.errors import (
     LimitExceededException,
     ResourceInUseException,
     ResourceNotFoundException,
+    dry_run_passed,
 )
 from emulator.services.kinesis.models import Consumer, KinesisStore, Shard, Stream
 from emulator.services.kinesis.queues import queues_on
@@ -221,8 +222,10 @@ class ConsumersMixin(KinesisBase):
         consumer_arn: str,
         shard_id: str,
         starting_position: dict[str, Any],
+        dry_run: bool | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        """Opens the subscription; a dry run makes every check (the slot's holder included) and opens none."""
         store = self._store(ctx)
         now = clock.now()
         with store.lock:
@@ -253,6 +256,8 @@ class ConsumersMixin(KinesisBase):
                     f"Another active subscription exists for this consumer: "
                     f"{ctx.account}:{stream.name}:{shard.shard_id}:{consumer.name}"
                 )
+            if dry_run:
+                raise dry_run_passed()
             subscription = Subscription(self, store, stream, shard, consumer, position, slot, now)
             if holder is not None:  # 5 seconds or more after it: this call takes the subscription over
                 holder.taken_over = True

@@ -13,9 +13,18 @@ ExpiredNextTokenException = error_class("ExpiredNextTokenException")
 ProvisionedThroughputExceededException = error_class("ProvisionedThroughputExceededException")
 AccessDeniedException = error_class("AccessDeniedException")
 InternalFailureException = error_class("InternalFailureException", 500, sender_fault=False)
+DryRunOperationException = error_class("DryRunOperationException")
+
+
+def dry_run_passed() -> DryRunOperationException:
+    """What a dry run answers when every check passed: AWS reports success as a 400 error, so that a
+    client that ignores DryRun can never mistake it for a write (docs: kds-dryrun-validation). The
+    docs give the meaning, not the wire text; this message is their sentence."""
+    return DryRunOperationException("The request would have succeeded without the DryRun parameter.")
 
 __all__ = [
     "AccessDeniedException",
+    "DryRunOperationException",
     "ExpiredIteratorException",
     "ExpiredNextTokenException",
     "InternalFailureException",
@@ -25,4 +34,5 @@ __all__ = [
     "ResourceInUseException",
     "ResourceNotFoundException",
     "ValidationException",
+    "dry_run_passed",
 ]

@@ -8,6 +8,10 @@ does not depend on how many records a shard holds.
 A stream's record distribution strategy decides the shard: USER_PARTITION_KEY (the default) hashes the
 partition key (or takes the explicit hash key); AUTO, for on-demand streams only, ignores both and
 deals records to the open shards in turn, and lets producers leave the partition key out.
+
+Each of the four takes ``dry_run``: the same checks (input, stream, shard, iterator) run, then
+``DryRunOperationException`` is raised before anything is written, read, placed or counted against a
+shard's throughput (AWS meters dry runs apart from it; docs: kds-dryrun-validation).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from emulator.services.kinesis.errors import (
     ProvisionedThroughputExceededException,
     ResourceNotFoundException,
     ValidationException,
+    dry_run_passed,
 )
 from emulator.services.kinesis.expiry import Sweeper
 from emulator.services.kinesis.models import KinesisStore, Shard, Stream, to_millis
@@ -99,6 +104,7 @@ class RecordsMixin(KinesisBase):
         stream_arn: str | None = None,
         explicit_hash_key: str | None = None,
         sequence_number_for_ordering: str | None = None,
+        dry_run: bool | None = None,
         **_: Any,
     ) -> dict[str, Any]:
         key_hash = None if partition_key is None else _hash_for(explicit_hash_key, partition_key)
@@ -113,18 +119,18 @@ class RecordsMixin(KinesisBase):
                         f"SequenceNumberForOrdering cannot be used in PutRecord on stream {stream.name} under "
                         f"account {ctx.account} because the stream uses the AUTO record distribution strategy."
                     )
-                shard = _auto_shard(stream)
-            else:
-                if key_hash is None:
-                    raise _partition_key_required("partitionKey")
-                if sequence_number_for_ordering is not None:
-                    decoded = sequence.decode(sequence_number_for_ordering)
-                    if decoded is None or decoded.counter > stream.counter:
-                        raise InvalidArgumentException(
-                            f"ExclusiveMinimumSequenceNumber {sequence_number_for_ordering} used in PutRecord on "
-                            f"stream {stream.name} under account {ctx.account} is invalid."
-                        )
-                shard = stream.shard_for_hash(key_hash)
+            elif key_hash is None:
+                raise _partition_key_required("partitionKey")
+            elif sequence_number_for_ordering is not None:
+                decoded = sequence.decode(sequence_number_for_ordering)
+                if decoded is None or decoded.counter > stream.counter:
+                    raise InvalidArgumentException(
+                        f"ExclusiveMinimumSequenceNumber {sequence_number_for_ordering} used in PutRecord on "
+                        f"stream {stream.name} under account {ctx.account} is invalid."
+                    )
+            if dry_run:  # before placing: an AUTO stream's turn must not move
+                raise dry_run_passed()
+            shard = _auto_shard(stream) if stream.auto_distribution else stream.shard_for_hash(key_hash)  # type: ignore[arg-type]
             if self.config.kinesis_throughput_limits and not limits.admit_write(shard, size, now):
                 raise ProvisionedThroughputExceededException(_rate_exceeded(stream, shard))
             counter = self._append(store, stream, shard, data, partition_key or "", now)
@@ -143,6 +149,7 @@ class RecordsMixin(KinesisBase):
         records: list[dict[str, Any]],
         stream_name: str | None = None,
         stream_arn: str | None = None,
+        dry_run: bool | None = None,
         **_: Any,
     ) -> dict[str, Any]:
         # Hashed before the lock; a record without a partition key has none (AUTO streams place it).
@@ -169,6 +176,8 @@ class RecordsMixin(KinesisBase):
                     f"Records size exceeds {maximum // limits.MIB} MB limit for a PutRecords request "
                     f"to stream {stream.name} under account {ctx.account}."
                 )
+            if dry_run:
+                raise dry_run_passed()
             for record, key, key_hash, size in zip(records, keys, hashes, sizes, strict=True):
                 shard = _auto_shard(stream) if auto else stream.shard_for_hash(key_hash)  # type: ignore[arg-type]
                 if limited and not limits.admit_write(shard, size, now):
@@ -218,6 +227,7 @@ class RecordsMixin(KinesisBase):
         stream_arn: str | None = None,
         starting_sequence_number: str | None = None,
         timestamp: Any = None,
+        dry_run: bool | None = None,
         **_: Any,
     ) -> dict[str, Any]:
         store = self._store(ctx)
@@ -236,6 +246,8 @@ class RecordsMixin(KinesisBase):
             position = self._start_position(
                 stream, shard, shard_iterator_type, starting_sequence_number, timestamp, now, "GetShardIterator"
             )
+        if dry_run:
+            raise dry_run_passed()
         token = iterators.encode(stream.name, stream.nonce, shard.index, position, int(now * 1000))
         return {"ShardIterator": token}
 
@@ -300,6 +312,7 @@ class RecordsMixin(KinesisBase):
         shard_iterator: str,
         limit: int | None = None,
         stream_arn: str | None = None,
+        dry_run: bool | None = None,
         **_: Any,
     ) -> dict[str, Any]:
         now = clock.now()
@@ -325,6 +338,8 @@ class RecordsMixin(KinesisBase):
                     f"Shard {sequence.shard_id(it.shard_index)} in stream {it.stream_name} "
                     f"under account {ctx.account} does not exist"
                 )
+            if dry_run:  # before the read budget is spent
+                raise dry_run_passed()
             shard = stream.shards[it.shard_index]
             limited = self.config.kinesis_throughput_limits
             if limited and not limits.admit_read(shard, now):
