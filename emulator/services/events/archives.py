@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -147,6 +148,25 @@ def _listed(archive: Archive) -> dict[str, Any]:
     return entry
 
 
+def filtered_page(items: Iterable[Any], source_of: Callable[[Any], str], kind: str, name_prefix: str | None,
+                  source_arn: str | None, state: str | None, next_token: str | None,
+                  limit: int | None) -> tuple[list[Any], str | None]:
+    """One page, in name order, of the archives or replays that pass ListArchives' / ListReplays'
+    one filter (a name prefix, a source ARN or a state); the token is tied to the filter."""
+    chosen = sorted(
+        (item for item in items
+         if (name_prefix is None or item.name.startswith(name_prefix))
+         and (source_arn is None or source_of(item) == source_arn)
+         and (state is None or item.state == state)),
+        key=lambda item: item.name,
+    )
+    try:
+        return paginate(chosen, lambda item: item.name, next_token, limit or DEFAULT_PAGE,
+                        f"{kind}/{name_prefix or ''}/{source_arn or ''}/{state or ''}")
+    except InvalidToken:
+        raise ValidationException(INVALID_TOKEN) from None
+
+
 class ArchivesMixin(EventsBase):
     """The archive operations of the provider."""
 
@@ -215,18 +235,8 @@ class ArchivesMixin(EventsBase):
         with store.lock:
             if event_source_arn is not None:
                 event_source_arn = self._bus(ctx, store, event_source_arn).arn
-            chosen = sorted(
-                (archive for archive in store.archives.values()
-                 if (name_prefix is None or archive.name.startswith(name_prefix))
-                 and (event_source_arn is None or archive.source_arn == event_source_arn)
-                 and (state is None or archive.state == state)),
-                key=lambda archive: archive.name,
-            )
-            kind = f"archives/{name_prefix or ''}/{event_source_arn or ''}/{state or ''}"
-            try:
-                page, token = paginate(chosen, lambda archive: archive.name, next_token, limit or DEFAULT_PAGE, kind)
-            except InvalidToken:
-                raise ValidationException(INVALID_TOKEN) from None
+            page, token = filtered_page(store.archives.values(), lambda archive: archive.source_arn, "archives",
+                                        name_prefix, event_source_arn, state, next_token, limit)
             for archive in page:
                 archive.prune(now)
             result: dict[str, Any] = {"Archives": [_listed(archive) for archive in page]}

@@ -30,7 +30,7 @@ from emulator import clock
 from emulator.context import RequestContext, partition_for
 from emulator.delivery import CallTarget, Delivery
 from emulator.services.events import dispatch
-from emulator.services.events.archives import Archive
+from emulator.services.events.archives import Archive, filtered_page
 from emulator.services.events.common import (
     EventsBase,
     IllegalStatusException,
@@ -43,8 +43,7 @@ from emulator.services.events.common import (
     rule_not_found,
 )
 from emulator.services.events.models import EventsStore
-from emulator.services.events.rules import DEFAULT_PAGE, INVALID_TOKEN, LIMIT_EXCEEDED
-from emulator.services.pagination import InvalidToken, paginate
+from emulator.services.events.rules import LIMIT_EXCEEDED
 
 BATCH = 100  # events sent per hold of the store's lock
 MAX_ACTIVE = 10  # "a maximum of 10 active concurrent replays per account per AWS Region"
@@ -225,18 +224,8 @@ class ReplaysMixin(EventsBase):
             raise ValidationException(ONE_FILTER)
         store = self._store(ctx)
         with store.lock:
-            chosen = sorted(
-                (replay for replay in store.replays.values()
-                 if (name_prefix is None or replay.name.startswith(name_prefix))
-                 and (event_source_arn is None or replay.archive_arn == event_source_arn)
-                 and (state is None or replay.state == state)),
-                key=lambda replay: replay.name,
-            )
-            kind = f"replays/{name_prefix or ''}/{event_source_arn or ''}/{state or ''}"
-            try:
-                page, token = paginate(chosen, lambda replay: replay.name, next_token, limit or DEFAULT_PAGE, kind)
-            except InvalidToken:
-                raise ValidationException(INVALID_TOKEN) from None
+            page, token = filtered_page(store.replays.values(), lambda replay: replay.archive_arn, "replays",
+                                        name_prefix, event_source_arn, state, next_token, limit)
             result: dict[str, Any] = {"Replays": [_summary(replay) for replay in page]}
         if token:
             result["NextToken"] = token
