@@ -30,10 +30,10 @@ from emulator.services.events.common import (
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
     ValidationException,
+    page_of,
 )
-from emulator.services.events.connections import DEFAULT_PAGE, INVALID_TOKEN, Connection, valid_endpoint
+from emulator.services.events.connections import Connection, valid_endpoint
 from emulator.services.events.models import EventsStore
-from emulator.services.pagination import InvalidToken, paginate
 
 MAX_RATE = 300  # invocations per second, also the default
 _CONNECTION_ARN = re.compile(r"^arn:aws[a-z-]*:events:([a-z0-9-]*):([0-9]{12})?:connection/([.\-_A-Za-z0-9]+)/")
@@ -154,11 +154,8 @@ class ApiDestinationsMixin(EventsBase):
                 (d for d in store.api_destinations.values()
                  if d.name.startswith(name_prefix or "") and connection_arn in (None, d.connection_arn)),
                 key=lambda d: d.name)
-            try:
-                page, token = paginate(found, lambda d: d.name, next_token, limit or DEFAULT_PAGE,
-                                       f"api-destinations/{name_prefix or ''}/{connection_arn or ''}")
-            except InvalidToken:
-                raise ValidationException(INVALID_TOKEN) from None
+            page, token = page_of(found, lambda d: d.name, next_token, limit,
+                                  f"api-destinations/{name_prefix or ''}/{connection_arn or ''}")
             result: dict[str, Any] = {"ApiDestinations": [_summary(store, d) for d in page]}
         if token:
             result["NextToken"] = token

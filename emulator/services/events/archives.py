@@ -36,11 +36,11 @@ from emulator.services.events.common import (
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
     ValidationException,
+    page_of,
     parse_bus_arn,
 )
 from emulator.services.events.models import EventBus, EventsStore, Rule
-from emulator.services.events.rules import DEFAULT_PAGE, INVALID_TOKEN, LIMIT_EXCEEDED, index, rule_quota, unindex
-from emulator.services.pagination import InvalidToken, paginate
+from emulator.services.events.rules import LIMIT_EXCEEDED, index, rule_quota, unindex
 
 RULE_PREFIX = "Events-Archive-"
 ARCHIVE_MANAGER = "prod.vhs.events.aws.internal"  # the ManagedBy of an archive's rule
@@ -160,11 +160,8 @@ def filtered_page(items: Iterable[Any], source_of: Callable[[Any], str], kind: s
          and (state is None or item.state == state)),
         key=lambda item: item.name,
     )
-    try:
-        return paginate(chosen, lambda item: item.name, next_token, limit or DEFAULT_PAGE,
-                        f"{kind}/{name_prefix or ''}/{source_arn or ''}/{state or ''}")
-    except InvalidToken:
-        raise ValidationException(INVALID_TOKEN) from None
+    return page_of(chosen, lambda item: item.name, next_token, limit,
+                   f"{kind}/{name_prefix or ''}/{source_arn or ''}/{state or ''}")
 
 
 class ArchivesMixin(EventsBase):

@@ -32,16 +32,15 @@ from emulator.services.events.common import (
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
     ValidationException,
+    page_of,
     parse_bus_arn,
 )
 from emulator.services.events.models import EventBus, EventsStore
 from emulator.services.events.tagging import check_tags, tag_dict
 from emulator.services.events.targets import check_dead_letter_config
-from emulator.services.pagination import InvalidToken, paginate
 
 MAX_BUSES = 100
 MAX_POLICY_LENGTH = 10_240  # characters
-DEFAULT_PAGE = 100
 POLICY_VERSION = "2012-10-17"
 PUT_EVENTS = "events:PutEvents"
 ORG_CONDITION = ("StringEquals", "aws:PrincipalOrgID")
@@ -309,12 +308,8 @@ class BusesMixin(EventsBase):
                 (bus for bus in store.buses.values() if not name_prefix or bus.name.startswith(name_prefix)),
                 key=lambda bus: bus.name,
             )
-            entries = {bus.name: _bus_entry(bus) for bus in buses}
-        try:
-            page, token = paginate(buses, lambda bus: bus.name, next_token, limit or DEFAULT_PAGE, "event-buses")
-        except InvalidToken:
-            raise ValidationException("The NextToken provided is invalid.") from None
-        result: dict[str, Any] = {"EventBuses": [entries[bus.name] for bus in page]}
+            page, token = page_of(buses, lambda bus: bus.name, next_token, limit, "event-buses")
+            result: dict[str, Any] = {"EventBuses": [_bus_entry(bus) for bus in page]}
         if token:
             result["NextToken"] = token
         return result

@@ -4,12 +4,16 @@ names (by name or ARN)."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from emulator.context import RequestContext
 from emulator.errors import error_class
 from emulator.services.events.models import EventBus, EventsStore, Rule
+from emulator.services.pagination import InvalidToken, paginate
 from emulator.store import Stores
+
+T = TypeVar("T")
 
 # The model's error shapes (JSON 1.1: the code is the shape's name, HTTP 400 unless said otherwise).
 AccessDeniedException = error_class("AccessDeniedException")
@@ -29,6 +33,20 @@ ValidationException = error_class("ValidationException")
 
 # arn:partition:events:region:account:event-bus/name
 _BUS_ARN = re.compile(r"^arn:(aws[a-z-]*):events:([a-z0-9-]+):([0-9]{12}):event-bus/(.+)$")
+
+
+DEFAULT_PAGE = 100  # the listings' page when the request gives no Limit
+INVALID_TOKEN = "The NextToken provided is invalid."
+
+
+def page_of(items: Sequence[T], key: Callable[[T], str], next_token: str | None, limit: int | None,
+            kind: str) -> tuple[list[T], str | None]:
+    """One page of a listing sorted by ``key`` and the next page's token (tied to ``kind``: put a
+    listing's filters in it); a token this listing did not issue is AWS's ValidationException."""
+    try:
+        return paginate(items, key, next_token, limit or DEFAULT_PAGE, kind)
+    except InvalidToken:
+        raise ValidationException(INVALID_TOKEN) from None
 
 
 def parse_bus_arn(arn: str) -> tuple[str, str, str] | None:

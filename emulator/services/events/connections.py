@@ -44,12 +44,10 @@ from emulator.services.events.common import (
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
     ValidationException,
+    page_of,
 )
 from emulator.services.events.models import EventsStore
-from emulator.services.pagination import InvalidToken, paginate
 
-DEFAULT_PAGE = 100
-INVALID_TOKEN = "The NextToken provided is invalid."
 OAUTH = "OAUTH_CLIENT_CREDENTIALS"
 # The AuthParameters member each AuthorizationType needs, and the members of it that are secret.
 AUTH_MEMBERS = {"API_KEY": "ApiKeyAuthParameters", "BASIC": "BasicAuthParameters", OAUTH: "OAuthParameters"}
@@ -311,11 +309,8 @@ class ConnectionsMixin(EventsBase):
                 (c for c in store.connections.values()
                  if c.name.startswith(name_prefix or "") and (connection_state is None or c.state == connection_state)),
                 key=lambda c: c.name)
-            try:
-                page, token = paginate(found, lambda c: c.name, next_token, limit or DEFAULT_PAGE,
-                                       f"connections/{name_prefix or ''}/{connection_state or ''}")
-            except InvalidToken:
-                raise ValidationException(INVALID_TOKEN) from None
+            page, token = page_of(found, lambda c: c.name, next_token, limit,
+                                  f"connections/{name_prefix or ''}/{connection_state or ''}")
             result: dict[str, Any] = {"Connections": [_summary(c) for c in page]}
         if token:
             result["NextToken"] = token

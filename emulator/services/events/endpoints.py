@@ -36,13 +36,12 @@ from emulator.services.events.common import (
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
     ValidationException,
+    page_of,
     parse_bus_arn,
 )
 from emulator.services.events.models import Endpoint, EventBus, EventsStore
-from emulator.services.pagination import InvalidToken, paginate
 
 MAX_ENDPOINTS = 100  # per account and Region (AWS's default quota)
-DEFAULT_PAGE = 100
 TRANSITION_SECONDS = 1.0  # how long an endpoint stays CREATING, UPDATING or DELETING
 ROUTABLE = ("ACTIVE", "UPDATING")
 _ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -211,13 +210,8 @@ class EndpointsMixin(EventsBase):
                  if _settle(store, endpoint, now) and endpoint.name.startswith(name_prefix or "")),
                 key=lambda endpoint: endpoint.name,
             )
-            entries = {endpoint.name: _description(endpoint) for endpoint in endpoints}
-        try:
-            page, token = paginate(endpoints, lambda endpoint: endpoint.name, next_token,
-                                   max_results or DEFAULT_PAGE, "endpoints")
-        except InvalidToken:
-            raise ValidationException("The NextToken provided is invalid.") from None
-        result: dict[str, Any] = {"Endpoints": [entries[endpoint.name] for endpoint in page]}
+            page, token = page_of(endpoints, lambda endpoint: endpoint.name, next_token, max_results, "endpoints")
+            result: dict[str, Any] = {"Endpoints": [_description(endpoint) for endpoint in page]}
         if token:
             result["NextToken"] = token
         return result

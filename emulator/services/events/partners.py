@@ -35,13 +35,12 @@ from emulator.services.events.common import (
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
     ValidationException,
+    page_of,
 )
 from emulator.services.events.models import EventBus, EventsStore, PartnerEventSource
 from emulator.services.events.putevents import MAX_REQUEST_BYTES, TOO_LARGE, build_event, check_entry, entry_size
-from emulator.services.pagination import InvalidToken, paginate
 
 EXPIRY_SECONDS = 14 * 24 * 3600.0  # how long a source may stay PENDING
-DEFAULT_PAGE = 100
 NOT_AUTHORIZED = ("NotAuthorizedForSourceException", "Not authorized for the source.")
 
 
@@ -95,11 +94,8 @@ def _event_source(source: PartnerEventSource, state: str) -> dict[str, Any]:
     return {"Arn": source.arn, "CreatedBy": source.name.split("/")[1], **_timed(source, state), "Name": source.name}
 
 
-def _page(items: list[Any], next_token: str | None, limit: int | None, kind: str) -> tuple[list[Any], str | None]:
-    try:
-        return paginate(items, lambda item: item[0], next_token, limit or DEFAULT_PAGE, kind)
-    except InvalidToken:
-        raise ValidationException("The NextToken provided is invalid.") from None
+def _first(item: tuple[str, Any]) -> str:
+    return item[0]
 
 
 class PartnersMixin(EventsBase):
@@ -166,7 +162,7 @@ class PartnersMixin(EventsBase):
                 key=lambda source: source.name,
             )
         live = [(source.name, source) for source in candidates if self._live(partner, source, now) is not None]
-        page, token = _page(live, next_token, limit, "partner-event-sources")
+        page, token = page_of(live, _first, next_token, limit, "partner-event-sources")
         result: dict[str, Any] = {"PartnerEventSources": [{"Arn": s.arn, "Name": s.name} for _, s in page]}
         if token:
             result["NextToken"] = token
@@ -176,7 +172,7 @@ class PartnersMixin(EventsBase):
                                            next_token: str | None = None, limit: int | None = None,
                                            **_: Any) -> dict[str, Any]:
         source, state = self._partner_source(ctx, event_source_name, clock.now())
-        page, token = _page([(source.account, source)], next_token, limit, "partner-event-source-accounts")
+        page, token = page_of([(source.account, source)], _first, next_token, limit, "partner-event-source-accounts")
         result: dict[str, Any] = {
             "PartnerEventSourceAccounts": [{"Account": s.account, **_timed(s, state)} for _, s in page]
         }
@@ -248,7 +244,7 @@ class PartnersMixin(EventsBase):
         with customer.lock:
             names = sorted(name for name in customer.event_sources if name.startswith(name_prefix or ""))
             live = [(name, found) for name in names if (found := _offered(customer, name, now)) is not None]
-        page, token = _page(live, next_token, limit, "event-sources")
+        page, token = page_of(live, _first, next_token, limit, "event-sources")
         result: dict[str, Any] = {"EventSources": [_event_source(*found) for _, found in page]}
         if token:
             result["NextToken"] = token

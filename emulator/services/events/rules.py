@@ -25,12 +25,11 @@ from emulator.services.events.common import (
     LimitExceededException,
     ManagedRuleException,
     ValidationException,
+    page_of,
 )
 from emulator.services.events.models import EventBus, EventsStore, Rule
-from emulator.services.pagination import InvalidToken, paginate
 
 ENABLED_STATES = frozenset({"ENABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"})
-DEFAULT_PAGE = 100
 # Rules per event bus (EventBridge quotas): 300 in these Regions, 100 in the others.
 _LARGE_QUOTA_REGIONS = frozenset({"us-east-1", "us-west-2", "eu-west-1"})
 
@@ -39,7 +38,6 @@ SCHEDULE_ON_CUSTOM_BUS = "ScheduleExpression is supported only on the default ev
 PATTERN_OR_SCHEDULE = "Parameter(s) EventPattern or ScheduleExpression must be specified."
 RULE_HAS_TARGETS = "Rule can't be deleted since it has targets."
 LIMIT_EXCEEDED = "The requested resource exceeds the maximum number allowed."
-INVALID_TOKEN = "The NextToken provided is invalid."
 
 
 def rule_quota(region: str, configured: int = 0) -> int:
@@ -103,15 +101,6 @@ def _listed(rule: Rule) -> dict[str, Any]:
             entry[key] = value
     entry["EventBusName"] = rule.bus_name
     return entry
-
-
-def _page(
-    items: list[Any], key: Any, next_token: str | None, limit: int | None, kind: str
-) -> tuple[list[Any], str | None]:
-    try:
-        return paginate(items, key, next_token, limit or DEFAULT_PAGE, kind)
-    except InvalidToken:
-        raise ValidationException(INVALID_TOKEN) from None
 
 
 class RulesMixin(EventsBase):
@@ -185,7 +174,7 @@ class RulesMixin(EventsBase):
                 (rule for rule in bus.rules.values() if not name_prefix or rule.name.startswith(name_prefix)),
                 key=lambda rule: rule.name,
             )
-            page, token = _page(rules, lambda rule: rule.name, next_token, limit, f"rules/{bus.name}")
+            page, token = page_of(rules, lambda rule: rule.name, next_token, limit, f"rules/{bus.name}")
             result: dict[str, Any] = {"Rules": [_listed(rule) for rule in page]}
         if token:
             result["NextToken"] = token
@@ -242,7 +231,7 @@ class RulesMixin(EventsBase):
                 rule.name for rule in bus.rules.values()
                 if any(target.arn == target_arn for target in rule.targets.values())
             )
-        page, token = _page(names, lambda item: item, next_token, limit, f"rule-names/{bus.name}/{target_arn}")
+        page, token = page_of(names, lambda item: item, next_token, limit, f"rule-names/{bus.name}/{target_arn}")
         result: dict[str, Any] = {"RuleNames": page}
         if token:
             result["NextToken"] = token

@@ -15,16 +15,13 @@ from typing import Any
 
 from emulator.context import RequestContext
 from emulator.services.events import transform
-from emulator.services.events.common import EventsBase, LimitExceededException, ValidationException
+from emulator.services.events.common import EventsBase, LimitExceededException, ValidationException, page_of
 from emulator.services.events.models import Target
 from emulator.services.events.rules import (
-    DEFAULT_PAGE,
-    INVALID_TOKEN,
     LIMIT_EXCEEDED,
     managed_rule,
     managed_rule_unforceable,
 )
-from emulator.services.pagination import InvalidToken, paginate
 
 MAX_TARGETS_PER_RULE = 5
 
@@ -128,13 +125,8 @@ class TargetsMixin(EventsBase):
         with store.lock:
             found = self._rule(ctx, store, rule, event_bus_name)
             targets = sorted(found.targets.values(), key=lambda target: target.id)
-            specs = {target.id: dict(target.spec) for target in targets}
-        try:
-            page, token = paginate(targets, lambda target: target.id, next_token, limit or DEFAULT_PAGE,
-                                   f"targets/{found.arn}")
-        except InvalidToken:
-            raise ValidationException(INVALID_TOKEN) from None
-        result: dict[str, Any] = {"Targets": [specs[target.id] for target in page]}
+            page, token = page_of(targets, lambda target: target.id, next_token, limit, f"targets/{found.arn}")
+            result: dict[str, Any] = {"Targets": [dict(target.spec) for target in page]}
         if token:
             result["NextToken"] = token
         return result
