@@ -21,8 +21,10 @@ the policy's root (``http.defaultHealthyRetryPolicy.minDelayTarget`` on a topic,
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from emulator.delivery.model import Delays, RetryPolicy
@@ -248,6 +250,32 @@ def _retry_part(effective_policy: dict[str, Any]) -> dict[str, Any]:
         "defaultHealthyRetryPolicy"
     )
     return {**DEFAULT_RETRY, **(part or {})}
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """What an HTTP/S delivery takes from the effective policy: its retries, Content-Type and rate."""
+
+    retry: RetryPolicy
+    content_type: str
+    max_receives_per_second: int | None
+
+
+def http_settings(topic: Topic, subscription: Subscription) -> HttpSettings:
+    """The delivery settings of ``subscription``, worked out once per pair of policy texts: Publish
+    asks for them per HTTP/S subscription under the topic's lock, and they change only when a
+    DeliveryPolicy does."""
+    return _settings(topic.attributes.get("DeliveryPolicy"), subscription.attributes.get("DeliveryPolicy"))
+
+
+@functools.lru_cache(maxsize=256)
+def _settings(topic_policy: str | None, subscription_policy: str | None) -> HttpSettings:
+    topic = Topic("", "", "", "", attributes={"DeliveryPolicy": topic_policy} if topic_policy else {})
+    subscription = Subscription("", "", "http", "", "",
+                                attributes={"DeliveryPolicy": subscription_policy} if subscription_policy else {})
+    policy = effective(topic, subscription)
+    rate = (policy.get("throttlePolicy") or {}).get("maxReceivesPerSecond")
+    return HttpSettings(retry_policy(policy), content_type(policy), rate or None)
 
 
 def retry_policy(effective_policy: dict[str, Any]) -> RetryPolicy:

@@ -165,14 +165,14 @@ def _delivery(provider: Any, ctx: RequestContext, store: SnsStore, topic: Topic,
     common = {"source": "sns", "account": store.account, "region": store.region, "info": info,
               "ordering_key": ordering}
     if protocol in HTTP_PROTOCOLS:
-        effective = delivery_policy.effective(topic, sub)
+        settings = delivery_policy.http_settings(topic, sub)
         headers = formats.http_headers("Notification", message.message_id, topic.arn, sub.arn,
-                                        delivery_policy.content_type(effective), raw=raw)
+                                        settings.content_type, raw=raw)
         return Delivery(
             target=HttpTarget(sub.endpoint, headers=headers, body=lambda: body().encode("utf-8"), classify=classify),
-            retry=delivery_policy.retry_policy(effective),
+            retry=settings.retry,
             on_failure=_dead_letter(provider, topic, sub, message, body, raw),
-            not_before=_throttle_slot(sub, effective),
+            not_before=_throttle_slot(sub, settings.max_receives_per_second),
             **common,
         )
     payload = _payload(store, topic, sub, message, text, raw, base_url, envelope, body)
@@ -232,11 +232,10 @@ def _failure_event(provider: Any, store: SnsStore, sub: Subscription, message: M
                                endpoint=sub.endpoint, message_id=message.message_id, message_type="DeliveryFailure"))
 
 
-def _throttle_slot(sub: Subscription, effective: dict[str, Any]) -> float | None:
+def _throttle_slot(sub: Subscription, rate: int | None) -> float | None:
     """When a delivery may start under the subscription's ``throttlePolicy.maxReceivesPerSecond``: at
     most that many in any second of the emulator's clock (None: at once). Only first attempts take
     part; retries keep their policy's delays. Under the topic's lock."""
-    rate = (effective.get("throttlePolicy") or {}).get("maxReceivesPerSecond")
     if not rate:
         return None
     return sub.throttle.take(clock.now(), rate)
@@ -301,13 +300,13 @@ def _confirmation_delivery(topic: Topic, sub: Subscription, message_type: str, d
     info = _info(topic.arn, sub, sub.protocol, sub.endpoint, message_id, message_type)
     common = {"source": "sns", "account": topic.account, "region": topic.region, "info": info}
     if sub.protocol in HTTP_PROTOCOLS:
-        effective = delivery_policy.effective(topic, sub)
+        settings = delivery_policy.http_settings(topic, sub)
         headers = formats.http_headers(message_type, message_id, topic.arn, subscription_header,
-                                        delivery_policy.content_type(effective))
+                                        settings.content_type)
         return Delivery(
             target=HttpTarget(sub.endpoint, headers=headers, body=lambda: formats.to_json(document()).encode("utf-8"),
                               classify=classify),
-            retry=delivery_policy.retry_policy(effective), **common,
+            retry=settings.retry, **common,
         )
     # The sender shows the topic's DisplayName of the time of sending, not of when the record is read.
     sender = formats.email_sender(topic)

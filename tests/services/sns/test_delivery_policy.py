@@ -190,3 +190,27 @@ def test_effective_subscription_policy_layers_defaults_topic_and_subscription() 
 )
 def test_content_type(effective: dict[str, Any], expected: str) -> None:
     assert delivery_policy.content_type(effective) == expected
+
+
+@pytest.mark.parametrize(("topic_policy", "subscription_policy"), [
+    (None, None),
+    ({"http": {"defaultHealthyRetryPolicy": {"numRetries": 5, "minDelayTarget": 2, "maxDelayTarget": 8}}}, None),
+    (None, {"healthyRetryPolicy": {"numRetries": 2, "minDelayTarget": 1, "maxDelayTarget": 1},
+            "throttlePolicy": {"maxReceivesPerSecond": 3},
+            "requestPolicy": {"headerContentType": "application/json"}}),
+    ({"http": {"disableSubscriptionOverrides": True}}, {"throttlePolicy": {"maxReceivesPerSecond": 3}}),
+])
+def test_the_cached_http_settings_are_those_of_the_effective_policy(topic_policy: Any,
+                                                                    subscription_policy: Any) -> None:
+    topic = Topic("t", "arn:aws:sns:us-east-1:000000000000:t", "000000000000", "us-east-1")
+    subscription = Subscription("arn:s", topic.arn, "http", "http://127.0.0.1/", "000000000000")
+    if topic_policy:
+        topic.attributes["DeliveryPolicy"] = json.dumps(topic_policy)
+    if subscription_policy:
+        subscription.attributes["DeliveryPolicy"] = json.dumps(subscription_policy)
+    policy = delivery_policy.effective(topic, subscription)
+    settings = delivery_policy.http_settings(topic, subscription)
+    assert settings.retry == delivery_policy.retry_policy(policy)
+    assert settings.content_type == delivery_policy.content_type(policy)
+    assert settings.max_receives_per_second == (policy.get("throttlePolicy") or {}).get("maxReceivesPerSecond")
+    assert delivery_policy.http_settings(topic, subscription) is settings  # worked out once
